@@ -1,0 +1,56 @@
+//! `[classifier]`: the consume-classify-produce role.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::validator::Validator;
+
+/// Upper bound for the Kafka transaction timeout: Kafka's own limit for `transaction.timeout.ms`
+/// (a broker's `transaction.max.timeout.ms` defaults to 15 minutes and may be raised to this).
+const MAX_TRANSACTION_TIMEOUT: Duration = Duration::from_millis(i32::MAX as u64);
+
+/// The classifier role.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassifierConfig {
+    /// `classifier.group_id`: Kafka consumer group of the classifiers reading the raw topic.
+    pub group_id: String,
+    /// `classifier.transaction_timeout`: Kafka `transaction.timeout.ms` of the transactional
+    /// producer; at least `kafka.message_timeout`.
+    #[serde(with = "humantime_serde")]
+    pub transaction_timeout: Duration,
+    /// `classifier.rules_path`: operator-editable rules file; `None` uses the built-in rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rules_path: Option<PathBuf>,
+    /// `classifier.model_path`: text model file; `None` uses the built-in model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_path: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RawClassifier {
+    group_id: Value,
+    transaction_timeout: Value,
+    rules_path: Value,
+    model_path: Value,
+}
+
+pub(crate) fn validate(raw: RawClassifier, v: &mut Validator) -> Option<ClassifierConfig> {
+    let group_id = v.non_empty_string("classifier.group_id", &raw.group_id);
+    let transaction_timeout = v.positive_duration(
+        "classifier.transaction_timeout",
+        &raw.transaction_timeout,
+        MAX_TRANSACTION_TIMEOUT,
+    );
+    let rules_path = v.optional_path("classifier.rules_path", &raw.rules_path);
+    let model_path = v.optional_path("classifier.model_path", &raw.model_path);
+    Some(ClassifierConfig {
+        group_id: group_id?,
+        transaction_timeout: transaction_timeout?,
+        rules_path: rules_path?,
+        model_path: model_path?,
+    })
+}

@@ -129,6 +129,16 @@ buf_lint() {
   (cd proto && buf lint)
 }
 
+# The contract only evolves compatibly: compare proto/ with the main branch
+# (a no-op on main itself, the guard on every other branch).
+buf_breaking() {
+  if ! git rev-parse --verify --quiet main >/dev/null; then
+    echo "no local main branch to compare with"
+    return 0
+  fi
+  buf breaking proto --against ".git#branch=main,subdir=proto"
+}
+
 cargo_test() {
   # The integration tests fail (never skip) without these; take them from
   # the env file that the services step wrote.
@@ -156,8 +166,11 @@ main() {
   step services start_services
   step fmt cargo fmt --all -- --check
   step buf-lint buf_lint
+  step buf-breaking buf_breaking
   step clippy cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
   step test cargo_test
+  # Every adapter's parser under libFuzzer for a bounded time (scripts/fuzz.sh).
+  step fuzz env LINTAS_FUZZ_SECONDS="${LINTAS_FUZZ_SECONDS:-10}" "$ROOT/scripts/fuzz.sh"
 
   summary
   return "$FAILED"

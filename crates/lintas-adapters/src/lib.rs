@@ -46,9 +46,19 @@
 //!
 //! | source id | platform | secrets | module |
 //! | --- | --- | --- | --- |
+//! | `chatwoot` | Chatwoot webhooks (live chat and bridged inboxes) | `webhook_secret` | [`adapters::chatwoot`] |
+//! | `instagram` | Instagram messaging (Meta Graph) | `app_secret`, `verify_token` | [`adapters::instagram`] |
+//! | `mailgun` | Mailgun inbound routes (e-mail) | `signing_key` | [`adapters::mailgun`] |
+//! | `messenger` | Facebook Messenger (Meta Graph) | `app_secret`, `verify_token` | [`adapters::messenger`] |
+//! | `postmark` | Postmark inbound (e-mail) | `basic_user`, `basic_pass` | [`adapters::postmark`] |
+//! | `segment` | Segment Webhooks destination (track, page, screen) | `shared_secret` | [`adapters::segment`] |
+//! | `shopify` | Shopify order and refund webhooks | `client_secret` | [`adapters::shopify`] |
 //! | `stripe` | Stripe events | `endpoint_secret` | [`adapters::stripe`] |
+//! | `telegram` | Telegram Bot API updates | `secret_token` | [`adapters::telegram`] |
 //! | `twilio` | Twilio Messaging (SMS, MMS, WhatsApp) | `auth_token` | [`adapters::twilio`] |
+//! | `typeform` | Typeform responses (NPS included) | `webhook_secret` | [`adapters::typeform`] |
 //! | `whatsapp` | WhatsApp Cloud API | `app_secret`, `verify_token` | [`adapters::whatsapp`] |
+//! | `zendesk` | Zendesk webhooks (ticket events, CSAT triggers) | `signing_secret` | [`adapters::zendesk`] |
 //!
 //! Each module's documentation holds its mapping table (platform event -> `event_name`, channel,
 //! direction, actor, customer handle, dedup id).
@@ -71,15 +81,18 @@
 //!    [`signature::verify_hmac_sha1`] / [`signature::constant_time_eq`], never `==`. Check signed
 //!    timestamps against `request.received_at` with `policy.timestamp_tolerance`. Meta platforms
 //!    reuse [`adapters::meta`].
-//! 3. `parse`: decode with [`codec::parse_json`] / [`codec::decode_form`] (errors become 400
-//!    without quoting the body), then per item fill a [`normalize::Draft`] and push
-//!    `draft.into_event(ID, request)` onto [`Parsed::events`]; use `push_unusable` /
-//!    `push_ignored` for the rest. Never index or unwrap on input: every field is optional.
+//! 3. `parse`: decode with [`codec::parse_json`] / [`codec::decode_form`] /
+//!    [`codec::decode_multipart_form`] (errors become 400 without quoting the body), then per
+//!    item fill a [`normalize::Draft`] and push `draft.into_event(ID, request)` onto
+//!    [`Parsed::events`]; use `push_unusable` / `push_ignored` for the rest. Never index or
+//!    unwrap on input: every field is optional.
 //! 4. Register it: `pub mod <platform>;` and one line in the registry in `src/adapters/mod.rs`.
 //! 5. Test it: add its corpus files to `tests/corpus.rs` (the helper in `tests/common/` loads the
 //!    sample and its `.headers` sidecar, pins the clock, signs with the MANIFEST's test secrets and
 //!    compares with `expected.json`), and add it to the property test in `tests/never_panics.rs`.
-//!    A fuzz target calls [`parse_bytes`].
+//!    Add its fuzz target: `fuzz/fuzz_targets/<platform>.rs` (one line calling
+//!    `lintas_fuzz::parse`, which calls [`parse_bytes`]) and a `[[bin]]` in `fuzz/Cargo.toml`;
+//!    `scripts/fuzz.sh` refuses to run while a registered adapter has no target.
 #![deny(missing_docs)]
 
 pub mod adapters;

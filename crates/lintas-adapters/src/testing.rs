@@ -113,3 +113,36 @@ pub fn stripe_signature(endpoint_secret: &str, timestamp: i64, body: &[u8]) -> S
     let mac = hmac_sha256(endpoint_secret.as_bytes(), &[t.as_bytes(), b".", body]);
     format!("t={t},v1={}", hex::encode(mac))
 }
+
+/// Mailgun's `signature` form field for `timestamp` (Unix seconds) and `token`.
+pub fn mailgun_signature(signing_key: &str, timestamp: i64, token: &str) -> String {
+    let t = timestamp.to_string();
+    hex::encode(hmac_sha256(
+        signing_key.as_bytes(),
+        &[t.as_bytes(), token.as_bytes()],
+    ))
+}
+
+/// `X-Zendesk-Webhook-Signature` value for `body` signed with the
+/// `X-Zendesk-Webhook-Signature-Timestamp` value `timestamp`.
+pub fn zendesk_signature(signing_secret: &str, timestamp: &str, body: &[u8]) -> String {
+    encode_base64(&hmac_sha256(
+        signing_secret.as_bytes(),
+        &[timestamp.as_bytes(), body],
+    ))
+}
+
+/// `Authorization` value for HTTP Basic credentials (Postmark).
+pub fn basic_authorization(user: &str, pass: &str) -> String {
+    format!(
+        "Basic {}",
+        encode_base64(format!("{user}:{pass}").as_bytes())
+    )
+}
+
+/// `X-Chatwoot-Signature` value for `body` sent with `X-Chatwoot-Timestamp: <timestamp>`.
+pub fn chatwoot_signature(webhook_secret: &str, timestamp: i64, body: &[u8]) -> String {
+    let t = timestamp.to_string();
+    let mac = hmac_sha256(webhook_secret.as_bytes(), &[t.as_bytes(), b".", body]);
+    format!("sha256={}", hex::encode(mac))
+}

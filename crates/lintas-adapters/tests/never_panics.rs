@@ -9,16 +9,39 @@ use proptest::prelude::*;
 
 /// Source id and the content type its platform sends. Add your adapter here.
 const ADAPTERS: &[(&str, &str)] = &[
+    ("chatwoot", "application/json"),
+    ("instagram", "application/json"),
+    ("mailgun", "application/x-www-form-urlencoded"),
+    ("mailgun", MAILGUN_MULTIPART),
+    ("messenger", "application/json"),
+    ("postmark", "application/json"),
+    ("telegram", "application/json"),
     ("stripe", "application/json"),
+    ("segment", "application/json"),
+    ("shopify", "application/json"),
     ("twilio", "application/x-www-form-urlencoded"),
+    ("typeform", "application/json"),
     ("whatsapp", "application/json"),
+    ("zendesk", "application/json"),
 ];
+
+/// The Content-Type of the Mailgun corpus sample: mutations of it keep reaching the fields.
+const MAILGUN_MULTIPART: &str = "multipart/form-data; boundary=ef248456c343faf779a70bdeaa9a57";
 
 /// One valid sample per adapter, the seed of the mutation tests.
 const SEEDS: &[(&str, &str)] = &[
+    ("chatwoot", "chatwoot/conversation_created.json"),
+    ("instagram", "instagram/message_story_reply_id.json"),
+    ("messenger", "messenger/postback_get_started_from_ad.json"),
+    ("postmark", "postmark/inbound_cancel_subscription.json"),
+    ("telegram", "telegram/callback_query_csat.json"),
     ("stripe", "stripe/charge_refunded.json"),
+    ("segment", "segment/track_order_completed.json"),
+    ("shopify", "shopify/orders_create_gift_note_id.json"),
     ("twilio", "twilio/mms_inbound_damaged_item_id.form"),
+    ("typeform", "typeform/form_response_nps_detractor_id.json"),
     ("whatsapp", "whatsapp/message_image_caption_id.json"),
+    ("zendesk", "zendesk/ticket_comment_added_agent.json"),
 ];
 
 fn parse_all(body: &[u8]) {
@@ -60,7 +83,20 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
             "idr",
             "1741921541",
             "15555550106",
+            "instagram",
+            "message_created",
+            "conversation_created",
+            "incoming",
+            "outgoing",
+            "Channel::Email",
+            "1741931112900",
             "cus_1",
+            "form_response",
+            "nps",
+            "opinion_scale",
+            "track",
+            "page",
+            "Order Completed",
         ])
         .prop_map(|s| serde_json::Value::String(s.to_owned())),
     ];
@@ -99,7 +135,39 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
                     "emoji",
                     "location",
                     "referral",
+                    "messaging",
+                    "sender",
+                    "recipient",
+                    "postback",
+                    "is_echo",
+                    "reply_to",
+                    "update_id",
+                    "message",
+                    "edited_message",
+                    "callback_query",
+                    "chat",
+                    "date",
+                    "event",
+                    "conversation",
+                    "message_type",
+                    "private",
+                    "content",
+                    "created_at",
+                    "meta",
                     "context",
+                    "form_response",
+                    "answers",
+                    "hidden",
+                    "number",
+                    "field",
+                    "event_type",
+                    "userId",
+                    "anonymousId",
+                    "messageId",
+                    "properties",
+                    "batch",
+                    "line_items",
+                    "total_price",
                 ]),
                 inner,
                 0..6,
@@ -159,10 +227,131 @@ proptest! {
         let adapter = lintas_adapters::adapter(source).expect("registered");
         let store = common::secrets_for(source);
         let mut request: OwnedRequest = case.request();
-        for header in ["X-Hub-Signature-256", "X-Twilio-Signature", "Stripe-Signature"] {
+        for header in [
+            "X-Telegram-Bot-Api-Secret-Token",
+            "X-Chatwoot-Signature",
+            "X-Hub-Signature-256",
+            "X-Twilio-Signature",
+            "Stripe-Signature",
+            "X-Shopify-Hmac-Sha256",
+            "Typeform-Signature",
+            "X-Signature",
+            "Authorization",
+            "X-Zendesk-Webhook-Signature",
+        ] {
             request = request.without_header(header).with_header(header, &value).expect("visible ASCII");
         }
         let outcome = adapter.verify(&request.as_request(), &Secrets::new(&store), &VerifyPolicy::default());
         prop_assert!(outcome.is_err(), "{source}: a random header must not authenticate");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Arbitrary shapes in the places the Meta messaging, Telegram and Chatwoot adapters read.
+    #[test]
+    fn chat_envelopes_never_panic_whatever_their_items(value in json_value()) {
+        let meta_items = serde_json::json!([
+            value.clone(),
+            {"sender": value.clone(), "recipient": {"id": "1"}, "timestamp": value.clone(), "message": value.clone()},
+            {"sender": {"id": "7"}, "recipient": value.clone(), "message": {"is_echo": true, "mid": value.clone()}},
+            {"sender": {"id": "7"}, "postback": value.clone()},
+            {"sender": {"id": "7"}, "reaction": value.clone()},
+            {"sender": {"id": "7"}, "referral": value.clone()},
+        ]);
+        let envelopes = [
+            serde_json::json!({"object": "page", "entry": [{"id": value.clone(), "messaging": meta_items.clone(), "standby": [value.clone()]}]}),
+            serde_json::json!({"object": "instagram", "entry": [{"id": "1", "messaging": meta_items, "changes": [value.clone()]}]}),
+            serde_json::json!({"update_id": 1, "message": value.clone()}),
+            serde_json::json!({"update_id": value.clone(), "edited_message": value.clone()}),
+            serde_json::json!({"update_id": 1, "business_message": value.clone()}),
+            serde_json::json!({"update_id": 1, "callback_query": value.clone()}),
+            serde_json::json!({"event": "message_created", "message_type": "incoming", "sender": value.clone(),
+                "conversation": value.clone(), "created_at": value.clone(), "content": value.clone()}),
+            serde_json::json!({"event": "conversation_created", "messages": [value.clone()], "meta": value.clone(),
+                "channel": "Channel::Email"}),
+        ];
+        for envelope in envelopes {
+            parse_all(&serde_json::to_vec(&envelope).expect("serializable"));
+        }
+    }
+}
+
+/// `value` as an `application/x-www-form-urlencoded` component.
+fn form_component(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Mailgun's sample is multipart: its mutations are parsed with its boundary (a seed of the
+    /// shared mutation test would be parsed without one).
+    #[test]
+    fn mailgun_multipart_mutations_never_panic(
+        cut in any::<prop::sample::Index>(),
+        flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..8),
+    ) {
+        let case = common::CorpusCase::load("mailgun/inbound_multipart_feedback.txt");
+        let mut body = case.body.clone();
+        for (at, byte) in flips {
+            let index = at.index(body.len());
+            body[index] = byte;
+        }
+        body.truncate(cut.index(body.len() + 1));
+        parse_all(&body);
+    }
+
+    /// Mailgun signs in the body: random `signature`, `timestamp` and `token` fields never
+    /// authenticate and never panic.
+    #[test]
+    fn mailgun_verify_never_panics_on_arbitrary_signature_fields(
+        signature in "[ -~]{0,100}",
+        timestamp in prop_oneof![Just("1741952714".to_owned()), "[ -~]{0,30}"],
+        token in "[ -~]{0,60}",
+    ) {
+        let case = common::CorpusCase::load("mailgun/inbound_multipart_feedback.txt");
+        let adapter = lintas_adapters::adapter("mailgun").expect("registered");
+        let store = common::secrets_for("mailgun");
+        let mut request: OwnedRequest = case
+            .request()
+            .without_header("Content-Type")
+            .with_header("Content-Type", "application/x-www-form-urlencoded")
+            .expect("header");
+        request.body = format!(
+            "sender=a%40example.com&signature={}&timestamp={}&token={}",
+            form_component(&signature),
+            form_component(&timestamp),
+            form_component(&token)
+        )
+        .into_bytes();
+        let outcome = adapter.verify(&request.as_request(), &Secrets::new(&store), &VerifyPolicy::default());
+        prop_assert!(outcome.is_err(), "random signature fields must not authenticate");
+    }
+
+    /// Arbitrary shapes in the places the e-mail and Zendesk adapters read.
+    #[test]
+    fn email_and_zendesk_envelopes_never_panic_whatever_their_fields(value in json_value()) {
+        let envelopes = [
+            serde_json::json!({"MessageID": value.clone(), "From": value.clone(), "FromFull": value.clone(),
+                "Date": value.clone(), "TextBody": value.clone(), "Headers": value.clone(), "Attachments": [value.clone()]}),
+            serde_json::json!({"MessageID": "m", "FromFull": {"Email": "a@example.com"}, "HtmlBody": value.clone(),
+                "Headers": [{"Name": "References", "Value": value.clone()}], "RecordType": value.clone()}),
+            serde_json::json!({"type": "zen:event-type:ticket.comment_added", "id": value.clone(), "time": value.clone(),
+                "detail": value.clone(), "event": {"comment": value.clone()}}),
+            serde_json::json!({"type": "zen:event-type:ticket.created", "id": "e", "detail": {"requester_id": value.clone(),
+                "submitter_id": value.clone(), "description": value.clone(), "tags": value.clone()}}),
+            serde_json::json!({"ticket": {"id": value.clone(), "satisfaction_rating": value.clone(),
+                "requester": value.clone(), "updated_at": value.clone()}}),
+        ];
+        for envelope in envelopes {
+            parse_all(&serde_json::to_vec(&envelope).expect("serializable"));
+        }
+        let text = value.to_string();
+        let form = format!("from={}&sender={}&Date={}&message-headers={}&body-html={}",
+            form_component(&text), form_component(&text), form_component(&text),
+            form_component(&text), form_component(&text));
+        parse_all(form.as_bytes());
     }
 }

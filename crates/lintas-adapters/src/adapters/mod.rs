@@ -1,14 +1,40 @@
 //! One module per platform, and the one place that registers them.
 
+pub mod chatwoot;
+pub mod email;
+pub mod instagram;
+pub mod mailgun;
+pub mod messenger;
 pub mod meta;
+mod meta_messaging;
+pub mod postmark;
+pub mod segment;
+pub mod shopify;
 pub mod stripe;
+pub mod telegram;
 pub mod twilio;
+pub mod typeform;
 pub mod whatsapp;
+pub mod zendesk;
 
 use crate::Adapter;
 
 /// Every adapter, in source-id order. Adding a platform = one module above + one line here.
-static REGISTRY: &[&dyn Adapter] = &[&stripe::Stripe, &twilio::Twilio, &whatsapp::Whatsapp];
+static REGISTRY: &[&dyn Adapter] = &[
+    &chatwoot::Chatwoot,
+    &instagram::Instagram,
+    &mailgun::Mailgun,
+    &messenger::Messenger,
+    &postmark::Postmark,
+    &segment::Segment,
+    &shopify::Shopify,
+    &stripe::Stripe,
+    &telegram::Telegram,
+    &twilio::Twilio,
+    &typeform::Typeform,
+    &whatsapp::Whatsapp,
+    &zendesk::Zendesk,
+];
 
 /// Every registered adapter.
 pub fn registry() -> &'static [&'static dyn Adapter] {

@@ -42,7 +42,60 @@ pub const SECRET_NAMES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     ("twilio", &[("auth_token", "twilio_auth_token")]),
+    (
+        "messenger",
+        &[
+            ("app_secret", "meta_app_secret"),
+            ("verify_token", "meta_verify_token"),
+        ],
+    ),
+    (
+        "instagram",
+        &[
+            ("app_secret", "meta_app_secret"),
+            ("verify_token", "meta_verify_token"),
+        ],
+    ),
+    ("telegram", &[("secret_token", "telegram_secret_token")]),
+    ("chatwoot", &[("webhook_secret", "chatwoot_webhook_secret")]),
     ("stripe", &[("endpoint_secret", "stripe_endpoint_secret")]),
+    ("mailgun", &[("signing_key", "mailgun_signing_key")]),
+    (
+        "postmark",
+        &[
+            ("basic_user", "postmark_basic_user"),
+            ("basic_pass", "postmark_basic_pass"),
+        ],
+    ),
+    ("zendesk", &[("signing_secret", "zendesk_signing_secret")]),
+    ("shopify", &[("client_secret", "shopify_client_secret")]),
+    ("typeform", &[("webhook_secret", "typeform_secret")]),
+    ("segment", &[("shared_secret", "segment_shared_secret")]),
+];
+
+/// Cases whose MANIFEST dedup key names payload fields to combine ("ticket.id + updated_at")
+/// rather than one literal id: the exact `source_event_id` the adapter composes from them.
+pub const COMPOSITE_DEDUP_KEYS: &[(&str, &str)] = &[
+    (
+        "zendesk/trigger_satisfaction_custom_body.json",
+        "ticket:35436/satisfaction/2025-03-15T02:40:11Z",
+    ),
+    // Shopify: "X-Shopify-Event-Id (or order id + topic)"; the body-derived key survives a
+    // replay with altered (unsigned) headers.
+    (
+        "shopify/orders_create_gift_note_id.json",
+        "orders/create:5990000000101",
+    ),
+    // Typeform: "event_id / form_response.token"; the token is one per response.
+    (
+        "typeform/form_response_nps_detractor_id.json",
+        "poy1vv3t4sfpunmbeqm6wjjk07zmwzic",
+    ),
+    // Segment: "messageId" names the field.
+    (
+        "segment/track_order_completed.json",
+        "ajs-next-11bd15d72766d684657b3e20fd83492d",
+    ),
 ];
 
 /// The corpus directory.
@@ -431,11 +484,20 @@ pub fn assert_event_matches(case: &CorpusCase, event: &InteractionEvent) {
             !event.source_event_id.is_empty(),
             "{file}: source_event_id is set"
         );
-        assert!(
-            dedup.contains(&event.source_event_id),
-            "{file}: source_event_id {:?} is not the dedup key {dedup:?}",
-            event.source_event_id
-        );
+        match COMPOSITE_DEDUP_KEYS
+            .iter()
+            .find(|(case_file, _)| *case_file == file.as_str())
+        {
+            Some((_, composed)) => assert_eq!(
+                event.source_event_id, *composed,
+                "{file}: source_event_id composed from {dedup:?}"
+            ),
+            None => assert!(
+                dedup.contains(&event.source_event_id),
+                "{file}: source_event_id {:?} is not the dedup key {dedup:?}",
+                event.source_event_id
+            ),
+        }
         let derived = lintas_schema::derive_event_id(TENANT, &case.source, &event.source_event_id);
         assert_eq!(
             event.event_id,

@@ -5,6 +5,8 @@
 //! the environment and fail with instructions when it is missing: a test that cannot reach its
 //! service is a failure, never a skip.
 
+pub mod gateway;
+
 use std::future::Future;
 use std::time::{Duration, Instant};
 

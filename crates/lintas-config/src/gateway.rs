@@ -36,6 +36,14 @@ pub struct GatewayConfig {
     /// this from the gateway's clock are rejected as replays.
     #[serde(with = "humantime_serde")]
     pub webhook_timestamp_tolerance: Duration,
+    /// `gateway.public_url`: scheme and host the platforms call, e.g.
+    /// `https://ingest.example.com`. Signatures that cover the URL (Twilio) are checked against
+    /// it; unset, the URL is rebuilt from the request's forwarded headers.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_public_url"
+    )]
+    pub public_url: Option<url::Url>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -47,6 +55,7 @@ pub(crate) struct RawGateway {
     rate_limit_per_sec: Value,
     rate_limit_burst: Value,
     webhook_timestamp_tolerance: Value,
+    public_url: Value,
 }
 
 pub(crate) fn validate(raw: RawGateway, v: &mut Validator) -> Option<GatewayConfig> {
@@ -79,6 +88,7 @@ pub(crate) fn validate(raw: RawGateway, v: &mut Validator) -> Option<GatewayConf
         &raw.webhook_timestamp_tolerance,
         MAX_TIMESTAMP_TOLERANCE,
     );
+    let public_url = validate_public_url(&raw.public_url, v);
     Some(GatewayConfig {
         listen: listen?,
         body_limit_bytes: body_limit_bytes?,
@@ -86,5 +96,36 @@ pub(crate) fn validate(raw: RawGateway, v: &mut Validator) -> Option<GatewayConf
         rate_limit_per_sec: rate_limit_per_sec?,
         rate_limit_burst: rate_limit_burst?,
         webhook_timestamp_tolerance: webhook_timestamp_tolerance?,
+        public_url: public_url?,
     })
+}
+
+fn serialize_public_url<S: serde::Serializer>(
+    url: &Option<url::Url>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match url {
+        Some(url) => serializer.collect_str(url),
+        None => serializer.serialize_none(),
+    }
+}
+
+fn validate_public_url(raw: &Value, v: &mut Validator) -> Option<Option<url::Url>> {
+    let text = v.optional_string("gateway.public_url", raw)?;
+    let Some(text) = text.filter(|text| !text.trim().is_empty()) else {
+        return Some(None);
+    };
+    match url::Url::parse(text.trim()) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+            Some(Some(url))
+        }
+        _ => {
+            v.invalid(
+                "gateway.public_url",
+                &text,
+                "an http or https URL with a host, such as https://ingest.example.com",
+            );
+            None
+        }
+    }
 }

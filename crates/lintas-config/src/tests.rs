@@ -456,3 +456,25 @@ fn a_toml_syntax_error_names_the_file() {
         other => panic!("expected a load error, got {other:?}"),
     }
 }
+
+#[test]
+fn the_gateway_public_url_is_optional_and_validated() {
+    let config = load_env(&[]).expect("defaults");
+    assert_eq!(config.gateway.public_url, None);
+    let config = load_env(&[("LINTAS__GATEWAY__PUBLIC_URL", "https://ingest.example.com")])
+        .expect("valid url");
+    assert_eq!(
+        config.gateway.public_url.map(|url| url.to_string()),
+        Some("https://ingest.example.com/".to_owned())
+    );
+    let errors = invalid(load_env(&[(
+        "LINTAS__GATEWAY__PUBLIC_URL",
+        "ingest.example.com",
+    )]));
+    assert!(
+        lines(&errors).iter().any(
+            |line| line.starts_with("gateway.public_url: invalid value \"ingest.example.com\"")
+        ),
+        "{errors:?}"
+    );
+}

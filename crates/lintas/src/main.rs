@@ -23,19 +23,35 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Train the classifier's text model from labeled JSONL.
+    Train(commands::train::TrainArgs),
+    /// Score the classifier on labeled JSONL: accuracy, macro-F1, confusion matrices.
+    Eval(commands::eval::EvalArgs),
+    /// Validate classification rules files.
+    #[command(subcommand)]
+    Rules(commands::rules::RulesCommand),
     /// Inspect the resolved configuration.
     #[command(subcommand)]
     Config(commands::config::ConfigCommand),
     /// Create and inspect the Kafka topics Lintas uses.
     #[command(subcommand)]
     Topics(commands::topics::TopicsCommand),
+    /// Run the HTTP intake: POST /v1/events and /v1/webhooks/{tenant}/{source} into Kafka.
+    Gateway,
+    /// Post events from a JSON file or stdin to a gateway's POST /v1/events.
+    Send(commands::send::SendArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Train(args) => commands::train::run(args),
+        Command::Eval(args) => commands::eval::run(args),
+        Command::Rules(command) => commands::rules::run(command),
         Command::Config(command) => commands::config::run(command, cli.config.as_deref()),
         Command::Topics(command) => commands::topics::run(command, cli.config.as_deref()),
+        Command::Gateway => commands::gateway::run(cli.config.as_deref()),
+        Command::Send(args) => commands::send::run(args),
     };
     match result {
         Ok(code) => code,

@@ -26,7 +26,7 @@ fn help_lists_the_subcommands() {
     let output = lintas(&["--help"], &[]);
     assert!(output.status.success());
     let help = text(&output.stdout);
-    for subcommand in ["config", "topics"] {
+    for subcommand in ["config", "topics", "gateway", "send"] {
         assert!(
             help.contains(subcommand),
             "missing {subcommand} in:\n{help}"

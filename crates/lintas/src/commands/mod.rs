@@ -1,7 +1,12 @@
 //! One module per subcommand.
 
 pub(crate) mod config;
+pub(crate) mod eval;
+pub(crate) mod gateway;
+pub(crate) mod rules;
+pub(crate) mod send;
 pub(crate) mod topics;
+pub(crate) mod train;
 
 use anyhow::Context as _;
 use std::path::Path;

@@ -21,7 +21,10 @@ pub enum AdapterError {
 
     /// The request's `Content-Type` is not one the platform sends to this endpoint. The body is
     /// never sniffed: a form body labelled JSON is refused, not guessed.
-    #[error("content type {got:?} is not accepted here; expected {expected}")]
+    #[error(
+        "content type {} is not accepted here; expected {expected}",
+        got.as_deref().unwrap_or("(none)")
+    )]
     UnsupportedMediaType {
         /// The media type received (at most 100 bytes of it), `None` when absent.
         got: Option<String>,

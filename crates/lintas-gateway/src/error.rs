@@ -90,7 +90,10 @@ pub enum GatewayError {
         limit: usize,
     },
     /// The `Content-Type` is not one the endpoint reads.
-    #[error("content type {got:?} is not accepted here; expected {expected}")]
+    #[error(
+        "content type {} is not accepted here; expected {expected}",
+        got.as_deref().unwrap_or("(none)")
+    )]
     UnsupportedMediaType {
         /// The media type received (at most 100 bytes of it), `None` when absent.
         got: Option<String>,

@@ -261,6 +261,11 @@ fn refusals_name_the_field_and_carry_the_index() {
             "properties.currency",
         ),
         (
+            json!({"event": "m.r", "userId": "u", "properties": {"channel": "sms", "amount": 5, "currency": "DOLLAR"}}),
+            INVALID_FIELD,
+            "properties.currency:",
+        ),
+        (
             json!({"event": "m.r", "userId": "u", "properties": {"channel": "sms", "text": 5}}),
             INVALID_FIELD,
             "text",

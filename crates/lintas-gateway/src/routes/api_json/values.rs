@@ -67,6 +67,13 @@ pub(super) fn money_of(properties: &Map<String, Value>) -> Result<Option<Money>,
         _ => return Err(invalid(&field, "must be a decimal number")),
     };
     let currency = currency.ok_or_else(|| missing("properties.currency", " with an amount"))?;
+    // Name the currency itself when it is the part at fault, not the amount beside it.
+    money::currency_code(currency).ok_or_else(|| {
+        invalid(
+            "properties.currency",
+            "must be an ISO 4217 code such as USD",
+        )
+    })?;
     money::from_decimal_str(&text, currency)
         .map(Some)
         .ok_or_else(|| {

@@ -10,10 +10,13 @@
 # broker (scripts/lib/kafka.sh, in its own run directory, so it never touches
 # the brokers of scripts/services.sh or of the tests), topics created by
 # `lintas topics apply`, and `lintas-loadgen` posting batches to
-# POST /v1/events. Everything runs on this machine and shares its cores; the
-# CPU time each process used during the measured run is read from /proc, so
-# the report gives events per CPU-second of the gateway besides the wall-clock
-# rate. Everything started here is stopped on exit.
+# POST /v1/events: a warm-up run, then two measured runs, texts without
+# `language` (the gateway detects it) and with it. Everything runs on this
+# machine and shares its cores; the CPU time each process used during a
+# measured run is read from /proc, so the report gives events per CPU-second
+# of the gateway besides the wall-clock rate. ClickHouse is not started: it is
+# not on this path and would only take CPU. Everything started here is
+# stopped on exit.
 #
 # Settings (environment):
 #   BENCH_EVENTS=200000 BENCH_BATCH=500 BENCH_CONCURRENCY=8 BENCH_CUSTOMERS=10000
@@ -89,12 +92,14 @@ bench_adapters() {
   # CRITERION_HOME pins where criterion keeps its estimates, which are read below.
   CRITERION_HOME="$OUT/criterion" cargo bench -p lintas-adapters --bench adapters -- \
     --warm-up-time 1 --measurement-time 3 | tee "$OUT/adapters.txt"
-  python3 - "$OUT/criterion/adapters" >"$OUT/adapters.md" <<'PY'
-import json, pathlib, sys
+  python3 - "$OUT/criterion/adapters" "$OUT/adapters.txt" >"$OUT/adapters.md" <<'PY'
+import json, pathlib, re, sys
 root = pathlib.Path(sys.argv[1])
+# Only the benches of this run: criterion keeps the directories of earlier ones.
+ran = set(re.findall(r"^adapters/(\S+)\s+time:", pathlib.Path(sys.argv[2]).read_text(), re.M))
 print("| adapter | events per request | median time per request | events/s (one core) |")
 print("| --- | ---: | ---: | ---: |")
-for bench in sorted(p for p in root.iterdir() if (p / "new" / "estimates.json").exists()):
+for bench in sorted(root / name for name in ran):
     median_ns = json.loads((bench / "new" / "estimates.json").read_text())["median"]["point_estimate"]
     throughput = json.loads((bench / "new" / "benchmark.json").read_text()).get("throughput") or {}
     events = throughput.get("Elements", 1)
@@ -107,14 +112,14 @@ PY
 measure_run() {
   local name="$1" language_percent="$2" gw0 kf0=0 lg0 gw1 kf1=0 lg1 rc=0
   gw0="$(cpu_ticks "$gateway_pid")"
-  [[ -n "$broker_pid" ]] && kf0="$(cpu_ticks "$broker_pid")"
+  if [[ -n "$broker_pid" ]]; then kf0="$(cpu_ticks "$broker_pid")"; fi
   lg0="$(children_ticks)"
   log "bench: $EVENTS events, batch $BATCH, concurrency $CONCURRENCY, language on $language_percent% of texts"
   "$loadgen" --url "$url" --events "$EVENTS" --warmup 0s --batch "$BATCH" \
     --concurrency "$CONCURRENCY" --customers "$CUSTOMERS" \
     --language-percent "$language_percent" --json >"$OUT/loadgen-$name.json" || rc=$?
   gw1="$(cpu_ticks "$gateway_pid")"
-  [[ -n "$broker_pid" ]] && kf1="$(cpu_ticks "$broker_pid")"
+  if [[ -n "$broker_pid" ]]; then kf1="$(cpu_ticks "$broker_pid")"; fi
   lg1="$(children_ticks)"
   ((rc == 0)) || die "bench: the load run failed (see above and $OUT/gateway.log)"
   echo "$((gw1 - gw0)) $((kf1 - kf0)) $((lg1 - lg0))" >"$OUT/cpu-$name.txt"
@@ -209,11 +214,15 @@ context_line() {
 
 # Read before anything is built or started, so the load average shows the machine as found.
 start_context="$(context_line)"
-[[ -n "$run_adapters" ]] && bench_adapters
-[[ -n "$run_http" ]] && bench_http
+# `if`, not `&&`: errexit stays in force inside the functions.
+if [[ -n "$run_adapters" ]]; then bench_adapters; fi
+if [[ -n "$run_http" ]]; then bench_http; fi
 
-[[ -f "$OUT/adapters.md" ]] && { echo "$start_context"; echo; cat "$OUT/adapters.md"; } >"$OUT/adapters.section"
-[[ -f "$OUT/http.md" ]] && { echo "$start_context"; echo; cat "$OUT/http.md"; } >"$OUT/http.section"
+for section in adapters http; do
+  if [[ -f "$OUT/$section.md" ]]; then
+    { echo "$start_context"; echo; cat "$OUT/$section.md"; } >"$OUT/$section.section"
+  fi
+done
 
 if [[ -n "$write_md" ]]; then
   # Replace what lies between the section markers of BENCHMARKS.md, keeping the prose around

@@ -127,10 +127,12 @@ impl SplitMix64 {
         self.next_u64() % bound.max(1)
     }
 
+    /// A uniform element of `items`, which are the non-empty constant tables of this module.
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        debug_assert!(!items.is_empty(), "pick from an empty table");
         let len = u64::try_from(items.len()).unwrap_or(u64::MAX);
         let index = usize::try_from(self.below(len)).unwrap_or_default();
-        &items[index.min(items.len() - 1)]
+        &items[index % items.len()]
     }
 }
 

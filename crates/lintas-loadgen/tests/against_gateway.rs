@@ -59,6 +59,8 @@ async fn every_generated_event_is_accepted_with_its_own_event_id() {
         "4",
         "--customers",
         "50",
+        "--language-percent",
+        "50",
         "--warmup",
         "0s",
         "--json",
@@ -96,6 +98,16 @@ async fn every_generated_event_is_accepted_with_its_own_event_id() {
         customers.len() > 1 && customers.len() <= 50,
         "{} customers",
         customers.len()
+    );
+    // Half the texts carry their language, the gateway detects the others' (`en` or `id`).
+    let languages: HashSet<&str> = events
+        .iter()
+        .filter(|event| !event.text.is_empty())
+        .map(|event| event.language.as_str())
+        .collect();
+    assert!(
+        languages.contains("en") && languages.contains("id"),
+        "{languages:?}"
     );
 }
 

@@ -30,70 +30,28 @@
 //! Docs: <https://developers.facebook.com/docs/instagram-platform/webhooks/examples/>,
 //! <https://developers.facebook.com/docs/messenger-platform/instagram/features/webhook>.
 
-use super::meta;
-use super::meta_messaging::{self, Platform};
-use crate::{
-    Adapter, AdapterError, Parsed, Secrets, VerifyPolicy, WebhookRequest, WebhookResponse,
-};
-
-/// The Instagram messaging adapter.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Instagram;
+use super::meta_messaging::Platform;
 
 /// Source id.
 pub const ID: &str = "instagram";
 
-const PLATFORM: Platform = Platform {
+/// The Instagram messaging adapter.
+pub(super) const ADAPTER: Platform = Platform {
     source: ID,
     object: "instagram",
     customer_namespace: "igsid",
     account_attribute: "instagram_account_id",
 };
 
-impl Adapter for Instagram {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn secret_names(&self) -> &'static [&'static str] {
-        meta::SECRET_NAMES
-    }
-
-    fn content_types(&self) -> &'static [&'static str] {
-        &["application/json"]
-    }
-
-    fn handshake(
-        &self,
-        request: &WebhookRequest<'_>,
-        secrets: &Secrets<'_>,
-    ) -> Result<Option<WebhookResponse>, AdapterError> {
-        meta::hub_handshake(request, secrets)
-    }
-
-    fn verify(
-        &self,
-        request: &WebhookRequest<'_>,
-        secrets: &Secrets<'_>,
-        _policy: &VerifyPolicy,
-    ) -> Result<(), AdapterError> {
-        meta::verify_hub_signature(request, secrets)
-    }
-
-    fn parse(&self, request: &WebhookRequest<'_>) -> Result<Parsed, AdapterError> {
-        meta_messaging::parse(&PLATFORM, request)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{IgnoredKind, parse_bytes};
+    use crate::{IgnoredKind, Parsed, parse_bytes};
 
     fn parse_items(items: serde_json::Value) -> Parsed {
         let body = serde_json::json!({"object": "instagram",
             "entry": [{"id": "17841400000012345", "time": 1741933200504_i64, "messaging": items}]});
-        parse_bytes(&Instagram, "application/json", body.to_string().as_bytes()).expect("parses")
+        parse_bytes(&ADAPTER, "application/json", body.to_string().as_bytes()).expect("parses")
     }
 
     #[test]
@@ -136,7 +94,7 @@ mod tests {
     #[test]
     fn page_deliveries_are_not_instagram_ones() {
         let parsed = parse_bytes(
-            &Instagram,
+            &ADAPTER,
             "application/json",
             br#"{"object":"page","entry":[]}"#,
         )

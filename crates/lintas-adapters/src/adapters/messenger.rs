@@ -28,60 +28,18 @@
 //! Docs: <https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messages>,
 //! <https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_postbacks>.
 
-use super::meta;
-use super::meta_messaging::{self, Platform};
-use crate::{
-    Adapter, AdapterError, Parsed, Secrets, VerifyPolicy, WebhookRequest, WebhookResponse,
-};
-
-/// The Messenger adapter.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Messenger;
+use super::meta_messaging::Platform;
 
 /// Source id.
 pub const ID: &str = "messenger";
 
-const PLATFORM: Platform = Platform {
+/// The Messenger adapter.
+pub(super) const ADAPTER: Platform = Platform {
     source: ID,
     object: "page",
     customer_namespace: "psid",
     account_attribute: "page_id",
 };
-
-impl Adapter for Messenger {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn secret_names(&self) -> &'static [&'static str] {
-        meta::SECRET_NAMES
-    }
-
-    fn content_types(&self) -> &'static [&'static str] {
-        &["application/json"]
-    }
-
-    fn handshake(
-        &self,
-        request: &WebhookRequest<'_>,
-        secrets: &Secrets<'_>,
-    ) -> Result<Option<WebhookResponse>, AdapterError> {
-        meta::hub_handshake(request, secrets)
-    }
-
-    fn verify(
-        &self,
-        request: &WebhookRequest<'_>,
-        secrets: &Secrets<'_>,
-        _policy: &VerifyPolicy,
-    ) -> Result<(), AdapterError> {
-        meta::verify_hub_signature(request, secrets)
-    }
-
-    fn parse(&self, request: &WebhookRequest<'_>) -> Result<Parsed, AdapterError> {
-        meta_messaging::parse(&PLATFORM, request)
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -94,8 +52,8 @@ mod tests {
             "sender": {"id": "7000000000000104"}, "recipient": {"id": "104857600012345"},
             "timestamp": 1741931112900_i64,
             "message": {"mid": "m_qr", "text": "Lacak pesanan", "quick_reply": {"payload": "TRACK_ORDER"}}}]}]});
-        let parsed = parse_bytes(&Messenger, "application/json", body.to_string().as_bytes())
-            .expect("parses");
+        let parsed =
+            parse_bytes(&ADAPTER, "application/json", body.to_string().as_bytes()).expect("parses");
         let event = &parsed.events[0];
         assert_eq!(event.source, ID);
         assert_eq!(event.conversation_id, "psid:7000000000000104");
@@ -115,8 +73,8 @@ mod tests {
             "sender": {"id": "7000000000000105"}, "recipient": {"id": "1"},
             "timestamp": 1741930200250_i64,
             "postback": {"title": "Menu", "payload": "MENU"}}]}]});
-        let parsed = parse_bytes(&Messenger, "application/json", body.to_string().as_bytes())
-            .expect("parses");
+        let parsed =
+            parse_bytes(&ADAPTER, "application/json", body.to_string().as_bytes()).expect("parses");
         assert_eq!(
             parsed.events[0].source_event_id,
             "postback:7000000000000105:1741930200250"

@@ -11,11 +11,15 @@ use serde_json::Value;
 
 use lintas_schema::v1::{Actor, Channel, Direction};
 
+use super::meta;
 use crate::codec::{json_scalar, json_str, parse_json};
 use crate::normalize::Draft;
 use crate::normalize::handle::handle;
 use crate::normalize::time::{EpochUnit, from_epoch_json};
-use crate::{AdapterError, IgnoredKind, Parsed, UnusableReason, WebhookRequest};
+use crate::{
+    Adapter, AdapterError, IgnoredKind, Parsed, Secrets, UnusableReason, VerifyPolicy,
+    WebhookRequest, WebhookResponse,
+};
 
 /// Meta allows 10 attachments per message; more would be noise in the attributes.
 const MAX_ATTACHMENTS: usize = 10;
@@ -32,6 +36,44 @@ pub(super) struct Platform {
     pub(super) customer_namespace: &'static str,
     /// Attribute naming the business account the `entry` belongs to.
     pub(super) account_attribute: &'static str,
+}
+
+/// Messenger and Instagram differ only in their [`Platform`], so one implementation serves both:
+/// the Meta signature and `hub.challenge` handshake, then the shared event parsing.
+impl Adapter for Platform {
+    fn id(&self) -> &'static str {
+        self.source
+    }
+
+    fn secret_names(&self) -> &'static [&'static str] {
+        meta::SECRET_NAMES
+    }
+
+    fn content_types(&self) -> &'static [&'static str] {
+        &["application/json"]
+    }
+
+    fn handshake(
+        &self,
+        request: &WebhookRequest<'_>,
+        secrets: &Secrets<'_>,
+    ) -> Result<Option<WebhookResponse>, AdapterError> {
+        meta::hub_handshake(request, secrets)
+    }
+
+    fn verify(
+        &self,
+        request: &WebhookRequest<'_>,
+        secrets: &Secrets<'_>,
+        _policy: &VerifyPolicy,
+    ) -> Result<(), AdapterError> {
+        // Meta signs no timestamp; message-id deduplication makes a replay a no-op.
+        meta::verify_hub_signature(request, secrets)
+    }
+
+    fn parse(&self, request: &WebhookRequest<'_>) -> Result<Parsed, AdapterError> {
+        parse(self, request)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -371,7 +413,7 @@ fn add_referral(draft: &mut Draft, referral: Option<&Value>) {
 mod tests {
     use super::*;
     use crate::parse_bytes;
-    use crate::{Adapter, adapters::messenger::Messenger};
+    use crate::{Adapter, adapters::messenger::ADAPTER as Messenger};
 
     fn parse_items(items: Value) -> Parsed {
         let body = serde_json::json!({

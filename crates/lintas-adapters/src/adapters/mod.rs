@@ -22,9 +22,9 @@ use crate::Adapter;
 /// Every adapter, in source-id order. Adding a platform = one module above + one line here.
 static REGISTRY: &[&dyn Adapter] = &[
     &chatwoot::Chatwoot,
-    &instagram::Instagram,
+    &instagram::ADAPTER,
     &mailgun::Mailgun,
-    &messenger::Messenger,
+    &messenger::ADAPTER,
     &postmark::Postmark,
     &segment::Segment,
     &shopify::Shopify,

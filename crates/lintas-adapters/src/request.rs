@@ -117,6 +117,28 @@ pub struct VerifyPolicy {
     pub timestamp_tolerance: Duration,
 }
 
+impl VerifyPolicy {
+    /// Refuses a signature made at `signed_at` (Unix seconds, carried in `header`) that lies
+    /// further than the tolerance from `received_at`, in either direction, as a replay.
+    pub fn check_timestamp(
+        &self,
+        header: &'static str,
+        signed_at: i64,
+        received_at: DateTime<Utc>,
+    ) -> Result<(), AdapterError> {
+        let skew_seconds = signed_at.saturating_sub(received_at.timestamp());
+        let tolerance_seconds = self.timestamp_tolerance.as_secs();
+        if skew_seconds.unsigned_abs() > tolerance_seconds {
+            return Err(AdapterError::TimestampOutsideTolerance {
+                header,
+                skew_seconds,
+                tolerance_seconds,
+            });
+        }
+        Ok(())
+    }
+}
+
 impl Default for VerifyPolicy {
     fn default() -> Self {
         Self {

@@ -121,16 +121,7 @@ impl Adapter for Mailgun {
                     header: TIMESTAMP_FIELD,
                     reason: "must be a Unix timestamp in seconds",
                 })?;
-        let skew_seconds = signed_at.saturating_sub(request.received_at.timestamp());
-        let tolerance_seconds = policy.timestamp_tolerance.as_secs();
-        if skew_seconds.unsigned_abs() > tolerance_seconds {
-            return Err(AdapterError::TimestampOutsideTolerance {
-                header: TIMESTAMP_FIELD,
-                skew_seconds,
-                tolerance_seconds,
-            });
-        }
-        Ok(())
+        policy.check_timestamp(TIMESTAMP_FIELD, signed_at, request.received_at)
     }
 
     fn parse(&self, request: &WebhookRequest<'_>) -> Result<Parsed, AdapterError> {

@@ -6,6 +6,7 @@
 //! service is a failure, never a skip.
 
 pub mod gateway;
+pub mod process;
 
 use std::future::Future;
 use std::time::{Duration, Instant};

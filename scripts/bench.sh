@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks of the intake path, recorded in BENCHMARKS.md.
 #
-#   scripts/bench.sh                 adapters (criterion) + HTTP path, writes BENCHMARKS.md
-#   scripts/bench.sh --adapters-only criterion bench of the channel adapters only
+#   scripts/bench.sh                 adapters and language detection (criterion) + HTTP path,
+#                                    writes BENCHMARKS.md
+#   scripts/bench.sh --adapters-only criterion benches only (adapters, language detection)
 #   scripts/bench.sh --http-only     gateway + broker + load generator only
 #   scripts/bench.sh --no-write      print the figures, leave BENCHMARKS.md alone
 #
@@ -55,7 +56,7 @@ done
 command -v curl >/dev/null || die "bench: curl is needed to wait for the gateway"
 command -v python3 >/dev/null || die "bench: python3 is needed to read the JSON results"
 mkdir -p "$OUT"
-rm -f "$OUT"/{adapters,http}.{md,section} "$OUT"/loadgen-*.json "$OUT"/cpu-*.txt "$OUT/kafka-measured"
+rm -f "$OUT"/{adapters,language,http}.{md,section} "$OUT"/loadgen-*.json "$OUT"/cpu-*.txt "$OUT/kafka-measured"
 
 # Set by bench_http, read by measure_run and cleanup.
 gateway_pid="" started_kafka="" broker_pid="" loadgen="" url=""
@@ -104,6 +105,38 @@ for bench in sorted(root / name for name in ran):
     throughput = json.loads((bench / "new" / "benchmark.json").read_text()).get("throughput") or {}
     events = throughput.get("Elements", 1)
     print(f"| `{bench.name}` | {events} | {median_ns / 1000:.1f} µs | {events * 1e9 / median_ns:,.0f} |")
+PY
+  bench_language
+}
+
+# Language detection per text: the en/id pre-pass with whatlang behind it, against whatlang alone.
+bench_language() {
+  log "bench: language detection (criterion; one core, no I/O)"
+  CRITERION_HOME="$OUT/criterion" cargo bench -p lintas-adapters --bench language -- \
+    --warm-up-time 1 --measurement-time 3 | tee "$OUT/language.txt"
+  python3 - "$OUT/criterion/language" "$OUT/language.txt" >"$OUT/language.md" <<'PY'
+import json, pathlib, re, sys
+root = pathlib.Path(sys.argv[1])
+ran = set(re.findall(r"^(language/\S+)\s+time:", pathlib.Path(sys.argv[2]).read_text(), re.M))
+# Criterion names the directories after the ids with `/` replaced; benchmark.json has the id.
+found = {}
+for meta in root.glob("*/new/benchmark.json"):
+    bench = json.loads(meta.read_text())
+    if bench["full_id"] in ran:
+        found[bench["full_id"]] = (meta.parent, bench)
+texts_label = {"chat": "English and Indonesian chat (the load tool's mix)",
+               "fallback": "other languages, scripts, too short (whatlang decides)"}
+detector_label = {"detect_language": "pre-pass, then whatlang", "whatlang_only": "whatlang alone (before)"}
+print("| texts | detector | median time per text | texts/s (one core) |")
+print("| --- | --- | ---: | ---: |")
+for full_id in sorted(found):
+    directory, bench = found[full_id]
+    texts, detector = full_id.split("/")[1:3]
+    median_ns = json.loads((directory / "estimates.json").read_text())["median"]["point_estimate"]
+    count = (bench.get("throughput") or {}).get("Elements", 1)
+    per_text = median_ns / count
+    print(f"| {texts_label.get(texts, texts)} | {detector_label.get(detector, detector)} "
+          f"| {per_text / 1000:.2f} µs | {1e9 / per_text:,.0f} |")
 PY
 }
 
@@ -218,7 +251,7 @@ start_context="$(context_line)"
 if [[ -n "$run_adapters" ]]; then bench_adapters; fi
 if [[ -n "$run_http" ]]; then bench_http; fi
 
-for section in adapters http; do
+for section in adapters language http; do
   if [[ -f "$OUT/$section.md" ]]; then
     { echo "$start_context"; echo; cat "$OUT/$section.md"; } >"$OUT/$section.section"
   fi
@@ -231,7 +264,7 @@ if [[ -n "$write_md" ]]; then
 import pathlib, sys
 md, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 text = md.read_text()
-for name in ("adapters", "http"):
+for name in ("adapters", "language", "http"):
     section = out / f"{name}.section"
     if not section.exists():
         continue

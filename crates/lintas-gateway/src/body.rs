@@ -5,6 +5,8 @@
 //! the limit is ever buffered. The rest of a refused body is read and discarded (up to
 //! [`DRAIN_MAX_BYTES`] within [`DRAIN_TIMEOUT`]) before answering, like a web server's lingering
 //! close: a client still uploading would otherwise see a connection reset instead of the 413.
+//! Requests refused on their headers alone (401, 404, 415, 429, 503) are drained the same way
+//! ([`discard`]).
 
 use std::time::Duration;
 
@@ -72,6 +74,30 @@ pub(crate) async fn read_limited(
         buffer.extend_from_slice(&data);
     }
     Ok(buffer.freeze())
+}
+
+/// Reads and discards the body of a request refused before its body was needed (bad write key,
+/// unknown tenant, wrong content type, rate limit, Kafka not ready), so a client still uploading
+/// receives the answer instead of a connection reset: closing a socket with unread data makes
+/// the kernel send a reset, which can destroy the response in flight. Bounded like the 413 path:
+/// a declared length over [`DRAIN_MAX_BYTES`] is not read at all, else at most that many bytes
+/// within [`DRAIN_TIMEOUT`].
+///
+/// A client that sent `Expect: 100-continue` has not sent its body yet and will not once it sees
+/// the final status, so nothing is read: polling the body would ask hyper to send `100 Continue`
+/// and invite the upload this is meant to spare.
+pub(crate) async fn discard(body: Body, headers: &HeaderMap) {
+    let expects_continue = headers
+        .get(http::header::EXPECT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.trim().eq_ignore_ascii_case("100-continue"));
+    if expects_continue {
+        return;
+    }
+    if content_length(headers).is_some_and(|declared| declared > DRAIN_MAX_BYTES) {
+        return;
+    }
+    drain(body, DRAIN_MAX_BYTES).await;
 }
 
 /// Reads and discards up to `max` bytes of `body` within [`DRAIN_TIMEOUT`].

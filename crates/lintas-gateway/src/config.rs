@@ -101,6 +101,79 @@ impl GatewaySettings {
     }
 }
 
+/// A tenant's webhook configuration that no adapter would ever read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WebhookConfigProblem {
+    /// `tenants.<tenant>.webhooks.<source>` names no adapter.
+    #[error(
+        "tenants.{tenant}.webhooks.{source_id}: unknown webhook source `{source_id}` of tenant \
+         `{tenant}`; known sources: {known}"
+    )]
+    UnknownSource {
+        /// The tenant id.
+        tenant: String,
+        /// The configured source.
+        source_id: String,
+        /// The registered source ids, comma-separated.
+        known: String,
+    },
+    /// `tenants.<tenant>.webhooks.<source>.<name>` is not a secret the adapter reads.
+    #[error(
+        "tenants.{tenant}.webhooks.{source_id}.{name}: unknown secret `{name}` for source \
+         `{source_id}` of tenant `{tenant}`; valid names: {valid}"
+    )]
+    UnknownSecret {
+        /// The tenant id.
+        tenant: String,
+        /// The source id.
+        source_id: String,
+        /// The configured secret name.
+        name: String,
+        /// The names the adapter reads, comma-separated.
+        valid: String,
+    },
+}
+
+/// Every configured webhook source and secret name that no adapter reads.
+///
+/// The configuration crate does not know the adapters, so it accepts any name; a misspelt one
+/// (`app_secert`) would otherwise pass silently and every delivery would fail with 401
+/// `not_configured`. The gateway refuses to start instead ([`crate::bind`]).
+pub fn webhook_config_problems(config: &Config) -> Vec<WebhookConfigProblem> {
+    let known = || {
+        lintas_adapters::registry()
+            .iter()
+            .map(|adapter| adapter.id())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut problems = Vec::new();
+    for (tenant, tenant_config) in &config.tenants {
+        for (source, secrets) in &tenant_config.webhooks {
+            let Some(adapter) = lintas_adapters::adapter(source) else {
+                problems.push(WebhookConfigProblem::UnknownSource {
+                    tenant: tenant.clone(),
+                    source_id: source.clone(),
+                    known: known(),
+                });
+                continue;
+            };
+            let valid = adapter.secret_names();
+            for name in secrets.keys() {
+                if !valid.contains(&name.as_str()) {
+                    problems.push(WebhookConfigProblem::UnknownSecret {
+                        tenant: tenant.clone(),
+                        source_id: source.clone(),
+                        name: name.clone(),
+                        valid: valid.join(", "),
+                    });
+                }
+            }
+        }
+    }
+    problems
+}
+
 #[cfg(test)]
 mod tests {
     use http::{HeaderMap, HeaderValue};
@@ -110,6 +183,66 @@ mod tests {
     fn settings() -> GatewaySettings {
         let config = lintas_config::load(None, Default::default()).expect("defaults are valid");
         GatewaySettings::from_config(&config)
+    }
+
+    fn config(env: &[(&str, &str)]) -> Config {
+        let env = env
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+            .collect();
+        lintas_config::load(None, env).expect("valid config")
+    }
+
+    #[test]
+    fn known_sources_and_secret_names_pass() {
+        let config = config(&[
+            (
+                "LINTAS__TENANTS__ACME__WEBHOOKS__WHATSAPP__APP_SECRET",
+                "s1",
+            ),
+            (
+                "LINTAS__TENANTS__ACME__WEBHOOKS__WHATSAPP__VERIFY_TOKEN",
+                "s2",
+            ),
+            (
+                "LINTAS__TENANTS__ACME__WEBHOOKS__STRIPE__ENDPOINT_SECRET",
+                "s3",
+            ),
+        ]);
+        assert_eq!(webhook_config_problems(&config), []);
+    }
+
+    #[test]
+    fn a_misspelt_secret_or_source_is_named_with_the_valid_choices() {
+        let config = config(&[
+            (
+                "LINTAS__TENANTS__ACME__WEBHOOKS__WHATSAPP__APP_SECERT",
+                "s1",
+            ),
+            (
+                "LINTAS__TENANTS__ACME__WEBHOOKS__STRIPPE__ENDPOINT_SECRET",
+                "s2",
+            ),
+        ]);
+        let problems = webhook_config_problems(&config);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert!(
+            messages
+                .iter()
+                .any(|message| message.contains("tenant `acme`")
+                    && message.contains("source `whatsapp`")
+                    && message.contains("`app_secert`")
+                    && message.contains("valid names: app_secret, verify_token")),
+            "{messages:?}"
+        );
+        assert!(
+            messages.iter().any(|message| message.contains("`strippe`")
+                && message.contains("tenant `acme`")
+                && message.contains("known sources:")
+                && message.contains("stripe")),
+            "{messages:?}"
+        );
     }
 
     #[test]

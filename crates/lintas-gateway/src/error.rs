@@ -264,6 +264,11 @@ impl IntoResponse for GatewayError {
         if matches!(self, Self::MissingWriteKey | Self::InvalidWriteKey) {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        // RFC 9110 15.5.6: a 405 must list what the resource allows. A webhook whose adapter has
+        // no handshake takes deliveries only; the router's own 405s get `Allow` from axum.
+        if matches!(self, Self::Adapter(AdapterError::MethodNotAllowed { .. })) {
+            headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
+        }
         response
     }
 }
@@ -289,6 +294,15 @@ pub enum ServeError {
     /// The HTTP server failed.
     #[error("gateway http server failed: {0}")]
     Serve(#[source] std::io::Error),
+    /// Tenants configure webhook sources or secret names no adapter reads (misspelt, say).
+    #[error(
+        "invalid webhook configuration: {}",
+        problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    )]
+    WebhookConfig {
+        /// Every problem found, each naming tenant, source and name.
+        problems: Vec<crate::config::WebhookConfigProblem>,
+    },
 }
 
 #[cfg(test)]

@@ -48,14 +48,19 @@ pub struct BoundGateway {
 ///
 /// # Errors
 ///
-/// [`ServeError::Kafka`] if the producer or the embedded broker cannot be created,
-/// [`ServeError::Bind`] if the address cannot be bound.
+/// [`ServeError::WebhookConfig`] if a tenant configures a webhook source or secret name no
+/// adapter reads, [`ServeError::Kafka`] if the producer or the embedded broker cannot be
+/// created, [`ServeError::Bind`] if the address cannot be bound.
 pub async fn bind(
     config: Arc<Config>,
     settings: GatewaySettings,
     metrics: PrometheusHandle,
     health: Health,
 ) -> Result<BoundGateway, ServeError> {
+    let problems = crate::config::webhook_config_problems(&config);
+    if !problems.is_empty() {
+        return Err(ServeError::WebhookConfig { problems });
+    }
     crate::metrics::describe_metrics();
     let embedded = if config.kafka.is_embedded() {
         let topics = lintas_kafka::topics::declared_topics(&config.kafka, &config.topics);

@@ -120,6 +120,8 @@ pub struct MockGateway {
     pub address: SocketAddr,
     /// The publisher, to script outcomes and read what was published.
     pub publisher: MockPublisher,
+    /// Kafka's readiness as the handlers see it (ready at start), to test the 503 path.
+    pub kafka: KafkaStatus,
     _stop: oneshot::Sender<()>,
 }
 
@@ -133,7 +135,8 @@ impl MockGateway {
     pub async fn start(config: Config) -> std::io::Result<Self> {
         let publisher = MockPublisher::new();
         let settings = GatewaySettings::from_config(&config);
-        let state = mock_state(config, settings, publisher.clone());
+        let kafka = KafkaStatus::assume_ready(Health::new());
+        let state = AppState::new(settings, Arc::new(config), publisher.clone(), kafka.clone());
         let health = Health::new();
         let metrics =
             lintas_telemetry::install_metrics_recorder().map_err(std::io::Error::other)?;
@@ -155,6 +158,7 @@ impl MockGateway {
         Ok(Self {
             address,
             publisher,
+            kafka,
             _stop: stop,
         })
     }

@@ -153,3 +153,43 @@ async fn a_wrong_key_stops_at_once_naming_the_error() {
         text(&output.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_connection_names_the_url_and_the_os_error() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let args = ["send", "--url", &url, "--max-retries", "0"].map(str::to_owned);
+    let output = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lintas"))
+            .args(&args)
+            .env("LINTAS_WRITE_KEY", KEY)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("lintas runs");
+        if let Some(mut input) = child.stdin.take() {
+            input
+                .write_all(json_lines(1).as_bytes())
+                .expect("stdin written");
+        }
+        child.wait_with_output().expect("lintas finishes")
+    })
+    .await
+    .expect("the blocking task completes");
+
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(&format!("http://127.0.0.1:{port}/v1/events")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("(os error 111)") || stderr.to_lowercase().contains("connection refused"),
+        "{stderr}"
+    );
+}

@@ -7,23 +7,26 @@
 
 use lintas_schema::v1::Money;
 
-/// Digits after the decimal point of the contract's minor unit for `currency` (uppercase).
+/// Digits after the decimal point of the contract's minor unit for `currency`, an uppercase code
+/// accepted by [`currency_code`]: ISO 4217's minor unit (from `iso_currency`), except IDR.
 pub fn contract_exponent(currency: &str) -> u32 {
-    match currency {
+    if currency == "IDR" {
         // The contract's deliberate exception to ISO 4217 (see the `Money` message).
-        "IDR" => 0,
-        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
-        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
-        "CLF" | "UYW" => 4,
-        _ => 2,
+        return 0;
     }
+    iso_currency::Currency::from_code(currency)
+        .and_then(|code| code.exponent())
+        .map_or(2, u32::from)
 }
 
-/// The uppercase currency code, `None` unless three ASCII letters.
+/// The uppercase ISO 4217 code of `raw` (any case, surrounding spaces allowed), `None` unless it
+/// is a currency ISO 4217 lists with a minor unit. Codes without one (gold `XAU`, the SDR `XDR`,
+/// the testing code `XTS`, "no currency" `XXX`) are not money a customer pays.
 pub fn currency_code(raw: &str) -> Option<String> {
     let code = raw.trim().to_ascii_uppercase();
-    (code.len() == 3 && code.bytes().all(|byte| byte.is_ascii_uppercase())).then_some(code)
+    iso_currency::Currency::from_code(&code)
+        .filter(|currency| currency.exponent().is_some())
+        .map(|_| code)
 }
 
 /// `amount` given with `source_exponent` fraction digits, as contract money. Scaling down
@@ -124,5 +127,26 @@ mod tests {
         assert_eq!(from_minor(1, 2, "US"), None);
         assert_eq!(from_minor(1, 2, "U$D"), None);
         assert_eq!(from_minor(i64::MAX, 0, "USD"), None);
+    }
+
+    #[test]
+    fn only_iso_4217_currencies_are_money() {
+        for code in ["USD", "idr", " eur ", "JPY", "KWD", "CLF", "XOF"] {
+            assert!(currency_code(code).is_some(), "{code:?}");
+        }
+        // Three letters are not enough: not in ISO 4217, or without a minor unit.
+        for code in ["ABC", "XYZ", "RPH", "USDT", "XAU", "XXX", "XTS", ""] {
+            assert_eq!(currency_code(code), None, "{code:?}");
+        }
+        assert_eq!(from_decimal_str("10.00", "ABC"), None);
+        assert_eq!(from_minor(1000, 2, "QQQ"), None);
+    }
+
+    #[test]
+    fn minor_units_follow_iso_4217_except_idr() {
+        let exponents = [("USD", 2), ("JPY", 0), ("KWD", 3), ("CLF", 4), ("IDR", 0)];
+        for (code, exponent) in exponents {
+            assert_eq!(contract_exponent(code), exponent, "{code}");
+        }
     }
 }

@@ -61,10 +61,14 @@ pub(crate) async fn post_events<P: Publisher>(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, GatewayError> {
-    let tenant = authenticate(&state, &headers)?.to_owned();
-    state.admit(&tenant)?;
-    state.require_kafka()?;
-    let format = format_of(&headers)?;
+    let checked = admit(&state, &headers);
+    let (tenant, format) = match checked {
+        Ok(admitted) => admitted,
+        Err(error) => {
+            crate::body::discard(body, &headers).await;
+            return Err(error);
+        }
+    };
     let bytes =
         crate::body::read_limited(body, &headers, state.settings().body_limit_bytes).await?;
     let received_at = Utc::now();
@@ -102,6 +106,18 @@ pub(crate) async fn post_events<P: Publisher>(
         Json(BatchResponse { accepted, rejected }),
     )
         .into_response())
+}
+
+/// The checks made on the headers alone: the tenant and the body's format.
+fn admit<P: Publisher>(
+    state: &AppState<P>,
+    headers: &HeaderMap,
+) -> Result<(String, Format), GatewayError> {
+    let tenant = authenticate(state, headers)?.to_owned();
+    state.admit(&tenant)?;
+    state.require_kafka()?;
+    let format = format_of(headers)?;
+    Ok((tenant, format))
 }
 
 /// The tenant owning the bearer key.

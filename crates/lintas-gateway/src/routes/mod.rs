@@ -9,12 +9,13 @@ use std::future::Future;
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use http::request::Parts;
-use http::{Method, Uri};
+use http::{HeaderMap, Method, Uri};
 use tokio::time::Instant;
 use tower_http::trace::TraceLayer;
 
@@ -112,13 +113,15 @@ pub(crate) async fn publish_within<P: Publisher>(
     }
 }
 
-async fn not_found(uri: Uri) -> GatewayError {
+async fn not_found(uri: Uri, headers: HeaderMap, body: Body) -> GatewayError {
+    crate::body::discard(body, &headers).await;
     GatewayError::NotFound {
         path: GatewayError::clip(uri.path(), 200),
     }
 }
 
-async fn method_not_allowed(method: Method) -> GatewayError {
+async fn method_not_allowed(method: Method, headers: HeaderMap, body: Body) -> GatewayError {
+    crate::body::discard(body, &headers).await;
     GatewayError::MethodNotAllowed {
         method: method.to_string(),
     }

@@ -113,7 +113,13 @@ pub(crate) async fn handshake<P: Publisher>(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, GatewayError> {
-    let target = resolve(&state, path)?;
+    let target = match resolve(&state, path) {
+        Ok(target) => target,
+        Err(error) => {
+            crate::body::discard(body, &headers).await;
+            return Err(error);
+        }
+    };
     let bytes = crate::body::read_limited(body, &headers, target.adapter.max_body_bytes()).await?;
     let url = public_url(&state, &uri, &headers);
     let incoming = Incoming {
@@ -139,8 +145,16 @@ pub(crate) async fn receive<P: Publisher>(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, GatewayError> {
-    let target = resolve(&state, path)?;
-    state.require_kafka()?;
+    let target = match resolve(&state, path).and_then(|target| {
+        state.require_kafka()?;
+        Ok(target)
+    }) {
+        Ok(target) => target,
+        Err(error) => {
+            crate::body::discard(body, &headers).await;
+            return Err(error);
+        }
+    };
     let bytes = crate::body::read_limited(body, &headers, target.adapter.max_body_bytes()).await?;
     let url = public_url(&state, &uri, &headers);
     let incoming = Incoming {

@@ -2,6 +2,7 @@
 //! `tower::ServiceExt::oneshot`, no network and no Kafka.
 
 mod events;
+mod tcp;
 mod webhooks;
 
 use std::collections::HashMap;
@@ -191,6 +192,7 @@ async fn unknown_paths_and_methods_answer_json_errors() {
         )
         .await;
     wrong_method.assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    assert_eq!(wrong_method.header("allow"), Some("POST"));
 }
 
 #[tokio::test]
@@ -216,4 +218,34 @@ async fn the_admin_endpoints_share_the_public_port() {
     assert_eq!(metrics.status, StatusCode::OK);
     let text = String::from_utf8_lossy(&metrics.body);
     assert!(text.contains("lintas_gateway_requests_total"), "{text}");
+}
+
+#[tokio::test]
+async fn the_gateway_refuses_to_start_with_a_misspelt_webhook_secret() {
+    let config = config_with(&[(
+        "LINTAS__TENANTS__ACME__WEBHOOKS__STRIPE__ENDPOINT_SECERT",
+        "whsec_test",
+    )]);
+    let settings = GatewaySettings::from_config(&config);
+    let metrics = lintas_telemetry::install_metrics_recorder().expect("recorder");
+
+    // The check runs before Kafka or the port are touched, so nothing is started.
+    let error = crate::bind(
+        std::sync::Arc::new(config),
+        settings,
+        metrics,
+        Health::new(),
+    )
+    .await
+    .expect_err("a misspelt secret name must stop the start");
+
+    let message = error.to_string();
+    assert!(
+        matches!(error, crate::ServeError::WebhookConfig { .. })
+            && message.contains("tenant `acme`")
+            && message.contains("source `stripe`")
+            && message.contains("`endpoint_secert`")
+            && message.contains("valid names: endpoint_secret"),
+        "{message}"
+    );
 }

@@ -268,6 +268,22 @@ async fn the_handshake_echoes_the_challenge_and_refuses_a_wrong_token() {
         )
         .await;
     no_handshake.assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    // RFC 9110: a 405 lists what the resource takes; without a handshake, deliveries only.
+    assert_eq!(no_handshake.header("allow"), Some("POST"));
+
+    let wrong_method = gateway
+        .send(
+            Request::put(WHATSAPP_PATH)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    wrong_method.assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    let allowed = wrong_method.header("allow").unwrap_or_default();
+    assert!(
+        allowed.contains("GET") && allowed.contains("POST"),
+        "{allowed:?}"
+    );
 }
 
 #[tokio::test]

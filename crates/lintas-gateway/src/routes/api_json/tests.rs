@@ -301,3 +301,28 @@ fn attributes_over_the_contract_bounds_are_refused_not_cut() {
     let refused = map(&many).expect_err("too many attributes");
     assert!(refused.message.contains("at most"), "{}", refused.message);
 }
+
+#[test]
+fn a_currency_outside_iso_4217_is_refused_naming_field_and_value() {
+    for (amount, currency) in [
+        (json!({"amount": 5}), "XYZ"),
+        (json!({"amount_minor": 500}), "RPH"),
+        (json!({"total": "10.00"}), "usdt"),
+    ] {
+        let mut value = message();
+        value["properties"] = amount;
+        value["properties"]["channel"] = json!("online_store");
+        value["properties"]["currency"] = json!(currency);
+        let refused = map(&value).expect_err(currency);
+        assert_eq!(refused.code, INVALID_FIELD, "{}", refused.message);
+        assert!(
+            refused.message.contains("properties.currency") && refused.message.contains(currency),
+            "{}",
+            refused.message
+        );
+    }
+    let mut value = message();
+    value["properties"] = json!({"channel": "online_store", "amount": 5, "currency": "idr"});
+    let money = map(&value).expect("IDR is ISO 4217").money.expect("money");
+    assert_eq!(money.currency, "IDR");
+}

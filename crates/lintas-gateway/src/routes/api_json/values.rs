@@ -40,12 +40,7 @@ pub(super) fn money_of(properties: &Map<String, Value>) -> Result<Option<Money>,
             .as_i64()
             .ok_or_else(|| invalid("properties.amount_minor", "must be an integer"))?;
         let currency = currency.ok_or_else(|| missing("properties.currency", " with an amount"))?;
-        let code = money::currency_code(currency).ok_or_else(|| {
-            invalid(
-                "properties.currency",
-                "must be an ISO 4217 code such as USD",
-            )
-        })?;
+        let code = money::currency_code(currency).ok_or_else(|| not_a_currency(currency))?;
         return Ok(Some(Money {
             amount_minor: amount,
             currency: code,
@@ -68,12 +63,7 @@ pub(super) fn money_of(properties: &Map<String, Value>) -> Result<Option<Money>,
     };
     let currency = currency.ok_or_else(|| missing("properties.currency", " with an amount"))?;
     // Name the currency itself when it is the part at fault, not the amount beside it.
-    money::currency_code(currency).ok_or_else(|| {
-        invalid(
-            "properties.currency",
-            "must be an ISO 4217 code such as USD",
-        )
-    })?;
+    money::currency_code(currency).ok_or_else(|| not_a_currency(currency))?;
     money::from_decimal_str(&text, currency)
         .map(Some)
         .ok_or_else(|| {
@@ -82,6 +72,16 @@ pub(super) fn money_of(properties: &Map<String, Value>) -> Result<Option<Money>,
                 "must be a decimal number in major units (e.g. 89.00) with an ISO 4217 currency",
             )
         })
+}
+
+/// `properties.currency` is not an ISO 4217 code: the message names the value (clipped, it is
+/// the client's own text) so a typo is found without reading the request again.
+fn not_a_currency(currency: &str) -> Refusal {
+    let shown = lintas_adapters::normalize::text::truncate_at_char_boundary(currency, 16);
+    invalid(
+        "properties.currency",
+        &format!("`{shown}` is not an ISO 4217 currency code (such as USD, EUR or IDR)"),
+    )
 }
 
 pub(super) fn rating_of(properties: &Map<String, Value>) -> Result<Option<Rating>, Refusal> {

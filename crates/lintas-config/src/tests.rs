@@ -365,6 +365,17 @@ fn the_transaction_timeout_must_cover_the_message_timeout() {
 }
 
 #[test]
+fn an_empty_batch_and_a_changelog_sharing_another_topic_are_refused() {
+    let errors = invalid(load_env(&[
+        ("LINTAS__CLASSIFIER__BATCH_MAX_RECORDS", "0"),
+        ("LINTAS__KAFKA__TOPIC_CONTEXT", "lintas.interactions.raw.v1"),
+    ]));
+    let keys: Vec<&str> = errors.0.iter().map(|error| error.key.as_str()).collect();
+    assert!(keys.contains(&"classifier.batch_max_records"), "{keys:?}");
+    assert!(keys.contains(&"kafka.topic_context"), "{keys:?}");
+}
+
+#[test]
 fn write_keys_resolve_to_their_tenant() {
     let config = load_file(
         TENANTS,

@@ -73,6 +73,9 @@ pub fn declared_topics(kafka: &KafkaConfig, topics: &TopicsConfig) -> Vec<TopicS
         ),
         // The DLQ is low-volume; a few partitions keep replay simple.
         TopicSpec::with_retention(&kafka.topic_dlq, 3, replication, topics.dlq_retention),
+        // The classifier writes each customer's context to the partition number of the raw
+        // record it came from, so the changelog must have the raw topic's partition count.
+        TopicSpec::compacted(&kafka.topic_context, topics.partitions, replication),
     ];
     if replication >= 3 {
         for spec in &mut specs {
@@ -187,8 +190,15 @@ mod tests {
             [
                 "lintas.interactions.raw.v1",
                 "lintas.interactions.classified.v1",
-                "lintas.interactions.dlq.v1"
+                "lintas.interactions.dlq.v1",
+                "lintas.classifier.context.v1"
             ]
+        );
+        assert_eq!(specs[3].partitions, specs[0].partitions);
+        assert!(
+            specs[3]
+                .configs
+                .contains(&("cleanup.policy".to_owned(), "compact".to_owned()))
         );
         let retention = |spec: &TopicSpec| {
             spec.configs

@@ -40,7 +40,8 @@ pub mod metric_names {
     pub const PREFIX: &str = "lintas_";
 
     /// Unit suffixes whose histograms get Prometheus buckets (see [`crate::install_metrics_recorder`]).
-    pub const HISTOGRAM_UNIT_SUFFIXES: &[&str] = &["_seconds", "_bytes", "_events", "_rows"];
+    pub const HISTOGRAM_UNIT_SUFFIXES: &[&str] =
+        &["_seconds", "_bytes", "_events", "_rows", "_ratio"];
 }
 
 /// Latency buckets in seconds: from half a millisecond (a gateway request, an in-memory classify)
@@ -64,6 +65,10 @@ const BYTES_BUCKETS: &[f64] = &[
     67_108_864.0,
 ];
 
+/// Buckets of values in [0, 1] such as a classifier's confidence; finer near 1, where the
+/// decisions that matter are told apart.
+const RATIO_BUCKETS: &[f64] = &[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0];
+
 /// Count buckets for batch sizes (events per request or poll, rows per insert).
 const COUNT_BUCKETS: &[f64] = &[
     1.0, 5.0, 10.0, 50.0, 100.0, 500.0, 1_000.0, 5_000.0, 10_000.0, 50_000.0, 100_000.0,
@@ -82,6 +87,7 @@ fn buckets_for_suffix(suffix: &str) -> &'static [f64] {
     match suffix {
         "_seconds" => SECONDS_BUCKETS,
         "_bytes" => BYTES_BUCKETS,
+        "_ratio" => RATIO_BUCKETS,
         _ => COUNT_BUCKETS,
     }
 }
@@ -260,7 +266,7 @@ pub fn check_metric_name(name: &str, kind: MetricKind) -> Result<(), TelemetryEr
                 .any(|suffix| name.ends_with(suffix)) =>
         {
             invalid(
-                "histograms must end in `_seconds`, `_bytes`, `_events` or `_rows` to get buckets",
+                "histograms must end in `_seconds`, `_bytes`, `_events`, `_rows` or `_ratio` to get buckets",
             )
         }
         _ => Ok(()),

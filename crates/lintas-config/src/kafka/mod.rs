@@ -48,6 +48,9 @@ pub struct KafkaConfig {
     pub topic_classified: String,
     /// `kafka.topic_dlq`: records no stage could process, with reason headers.
     pub topic_dlq: String,
+    /// `kafka.topic_context`: compacted changelog of the classifier's per-customer context,
+    /// partitioned like `topic_raw`.
+    pub topic_context: String,
     /// `kafka.compression`: producer codec.
     pub compression: Compression,
     /// `kafka.linger`: how long the producer waits to fill a batch (`linger.ms`).
@@ -114,6 +117,7 @@ impl fmt::Debug for KafkaConfig {
             topic_raw,
             topic_classified,
             topic_dlq,
+            topic_context,
             compression,
             linger,
             message_timeout,
@@ -134,6 +138,7 @@ impl fmt::Debug for KafkaConfig {
             .field("topic_raw", topic_raw)
             .field("topic_classified", topic_classified)
             .field("topic_dlq", topic_dlq)
+            .field("topic_context", topic_context)
             .field("compression", compression)
             .field("linger", linger)
             .field("message_timeout", message_timeout)
@@ -169,6 +174,7 @@ pub(crate) struct RawKafka {
     topic_raw: Value,
     topic_classified: Value,
     topic_dlq: Value,
+    topic_context: Value,
     compression: Value,
     linger: Value,
     message_timeout: Value,
@@ -192,6 +198,7 @@ pub(crate) fn validate(raw: RawKafka, v: &mut Validator) -> Option<KafkaConfig> 
     let topic_raw = validate_topic("kafka.topic_raw", &raw.topic_raw, v);
     let topic_classified = validate_topic("kafka.topic_classified", &raw.topic_classified, v);
     let topic_dlq = validate_topic("kafka.topic_dlq", &raw.topic_dlq, v);
+    let topic_context = validate_topic("kafka.topic_context", &raw.topic_context, v);
     let compression = v.choice("kafka.compression", &raw.compression);
     let linger = v.duration("kafka.linger", &raw.linger, MAX_LINGER);
     let message_timeout =
@@ -275,6 +282,16 @@ pub(crate) fn validate(raw: RawKafka, v: &mut Validator) -> Option<KafkaConfig> 
             "plaintext while kafka.brokers is empty (the embedded broker speaks only plaintext)",
         );
     }
+    if let (Some(raw_topic), Some(classified), Some(dlq), Some(context)) =
+        (&topic_raw, &topic_classified, &topic_dlq, &topic_context)
+        && [raw_topic, classified, dlq].contains(&context)
+    {
+        v.invalid(
+            "kafka.topic_context",
+            context,
+            "a topic other than kafka.topic_raw, kafka.topic_classified and kafka.topic_dlq",
+        );
+    }
     if let (Some(raw_topic), Some(classified), Some(dlq)) =
         (&topic_raw, &topic_classified, &topic_dlq)
     {
@@ -300,6 +317,7 @@ pub(crate) fn validate(raw: RawKafka, v: &mut Validator) -> Option<KafkaConfig> 
         topic_raw: topic_raw?,
         topic_classified: topic_classified?,
         topic_dlq: topic_dlq?,
+        topic_context: topic_context?,
         compression: compression?,
         linger: linger?,
         message_timeout: message_timeout?,

@@ -15,6 +15,7 @@
 #                           so a developer's own services are not touched)
 #   LINTAS_CACHE_DIR        download cache (default ~/.cache/lintas); with
 #                           CI=true also holds CARGO_TARGET_DIR (unless set)
+#                           and the chDB venv (scripts/lib/chdb.sh)
 #
 # To add a check: append a `step NAME command...` line in main below.
 set -euo pipefail
@@ -23,6 +24,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 # shellcheck source=scripts/lib/tools.sh
 source "$ROOT/scripts/lib/tools.sh"
+# shellcheck source=scripts/lib/chdb.sh
+source "$ROOT/scripts/lib/chdb.sh"
 
 RUN="${LINTAS_TEST_RUN_DIR:-$ROOT/target/test-services}"
 
@@ -169,6 +172,9 @@ main() {
   step buf-breaking buf_breaking
   step clippy cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
   step test cargo_test
+  # ClickHouse 26.x in-process (chDB, from PyPI): the modern schema, the sink encoder's
+  # RowBinary read back, every query of the pack against its expected answers.
+  step chdb chdb_check
   # Every adapter's parser under libFuzzer for a bounded time (scripts/fuzz.sh).
   step fuzz env LINTAS_FUZZ_SECONDS="${LINTAS_FUZZ_SECONDS:-10}" "$ROOT/scripts/fuzz.sh"
 

@@ -5,8 +5,11 @@
 //! the environment and fail with instructions when it is missing: a test that cannot reach its
 //! service is a failure, never a skip.
 
+pub mod classifier;
 pub mod gateway;
 pub mod process;
+pub mod sink;
+pub mod warehouse;
 
 use std::future::Future;
 use std::time::{Duration, Instant};

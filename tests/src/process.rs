@@ -61,6 +61,14 @@ impl LintasProcess {
         self.child.as_ref().map_or(0, Child::id)
     }
 
+    /// The exit status if the process has ended (it is then reaped), `None` while it runs.
+    pub fn try_wait(&mut self) -> anyhow::Result<Option<std::process::ExitStatus>> {
+        match self.child.as_mut() {
+            Some(child) => Ok(child.try_wait()?),
+            None => Ok(None),
+        }
+    }
+
     /// SIGKILL: no shutdown code runs, as when a node dies.
     pub fn kill9(&mut self) -> anyhow::Result<()> {
         if let Some(mut child) = self.child.take() {

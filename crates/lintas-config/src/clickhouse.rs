@@ -12,6 +12,9 @@ use crate::validator::{Validator, render, scalar_text};
 
 /// Upper bound for ClickHouse request timeouts: longer ones only hide a hung server.
 const MAX_REQUEST_TIMEOUT: Duration = Duration::from_secs(3600);
+/// Every remembered block costs the server a hash in memory and in ZooKeeper/Keeper (replicated
+/// tables); beyond a million that cost outweighs any retry window.
+const MAX_DEDUP_WINDOW_BLOCKS: u64 = 1_000_000;
 
 /// Connection to ClickHouse over HTTP(S).
 #[derive(Debug, Clone, Serialize)]
@@ -28,6 +31,15 @@ pub struct ClickhouseConfig {
     /// `clickhouse.request_timeout`: limit for one HTTP request, insert or query.
     #[serde(with = "humantime_serde")]
     pub request_timeout: Duration,
+    /// `clickhouse.cluster`: name of a cluster from the servers' `remote_servers`; when set,
+    /// `lintas migrate` creates the tables `ON CLUSTER` with Replicated engines behind
+    /// Distributed tables. `None` (empty) for a single server.
+    pub cluster: Option<String>,
+    /// `clickhouse.dedup_window_blocks`: how many recent insert blocks each table remembers
+    /// to drop a retried batch (its `insert_deduplication_token`); rendered by `lintas migrate`
+    /// on servers that have insert tokens (22.2+) as `non_replicated_deduplication_window` or
+    /// `replicated_deduplication_window`. 0 turns deduplication off.
+    pub dedup_window_blocks: u32,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -38,6 +50,8 @@ pub(crate) struct RawClickhouse {
     user: Value,
     password: Value,
     request_timeout: Value,
+    cluster: Value,
+    dedup_window_blocks: Value,
 }
 
 pub(crate) fn validate(raw: RawClickhouse, v: &mut Validator) -> Option<ClickhouseConfig> {
@@ -56,13 +70,44 @@ pub(crate) fn validate(raw: RawClickhouse, v: &mut Validator) -> Option<Clickhou
         &raw.request_timeout,
         MAX_REQUEST_TIMEOUT,
     );
+    let cluster = validate_cluster(&raw.cluster, v);
+    let dedup_window_blocks = v.integer(
+        "clickhouse.dedup_window_blocks",
+        &raw.dedup_window_blocks,
+        0,
+        MAX_DEDUP_WINDOW_BLOCKS,
+    );
     Some(ClickhouseConfig {
         url: url?,
         database: database?,
         user: user?,
         password: password?,
         request_timeout: request_timeout?,
+        cluster: cluster?,
+        dedup_window_blocks: dedup_window_blocks?,
     })
+}
+
+/// Empty means no cluster; otherwise an identifier, since it is spliced into `ON CLUSTER` DDL.
+fn validate_cluster(raw: &Value, v: &mut Validator) -> Option<Option<String>> {
+    const KEY: &str = "clickhouse.cluster";
+    let name = v.optional_string(KEY, raw)?;
+    match name {
+        Some(name)
+            if name.len() > 255
+                || !name.chars().enumerate().all(|(index, c)| {
+                    c == '_' || c.is_ascii_alphabetic() || (index > 0 && c.is_ascii_digit())
+                }) =>
+        {
+            v.invalid(
+                KEY,
+                render(raw),
+                "empty for a single server, or a cluster name: a letter or _ followed by letters, digits or _",
+            );
+            None
+        }
+        other => Some(other),
+    }
 }
 
 /// Credentials in the URL are refused: they would bypass masking when the configuration is
@@ -105,6 +150,23 @@ fn mask_userinfo(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cluster_names_are_identifiers_or_empty() {
+        let mut v = Validator::default();
+        assert_eq!(
+            validate_cluster(&Value::String(String::new()), &mut v),
+            Some(None)
+        );
+        assert_eq!(
+            validate_cluster(&Value::String("main_2".into()), &mut v),
+            Some(Some("main_2".into()))
+        );
+        assert_eq!(
+            validate_cluster(&Value::String("a' DROP".into()), &mut v),
+            None
+        );
+    }
 
     #[test]
     fn user_information_is_masked_in_url_errors() {

@@ -38,8 +38,16 @@ enum Command {
     Topics(commands::topics::TopicsCommand),
     /// Run the HTTP intake: POST /v1/events and /v1/webhooks/{tenant}/{source} into Kafka.
     Gateway,
+    /// Run the classifier: raw events from Kafka, classified, to Kafka in transactions.
+    Classifier,
+    /// Run the sink: classified events from Kafka into ClickHouse, committed after each insert.
+    Sink,
     /// Post events from a JSON file or stdin to a gateway's POST /v1/events.
     Send(commands::send::SendArgs),
+    /// Create or upgrade the ClickHouse schema (versioned, idempotent, recorded).
+    Migrate(commands::migrate::MigrateArgs),
+    /// Run a query of the analysts' pack (sql/queries); without NAME, list the pack.
+    Query(commands::query::QueryArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,7 +59,11 @@ fn main() -> ExitCode {
         Command::Config(command) => commands::config::run(command, cli.config.as_deref()),
         Command::Topics(command) => commands::topics::run(command, cli.config.as_deref()),
         Command::Gateway => commands::gateway::run(cli.config.as_deref()),
+        Command::Classifier => commands::classifier::run(cli.config.as_deref()),
+        Command::Sink => commands::sink::run(cli.config.as_deref()),
         Command::Send(args) => commands::send::run(args),
+        Command::Migrate(args) => commands::migrate::run(args, cli.config.as_deref()),
+        Command::Query(args) => commands::query::run(args, cli.config.as_deref()),
     };
     match result {
         Ok(code) => code,

@@ -1,10 +1,14 @@
 //! One module per subcommand.
 
+pub(crate) mod classifier;
 pub(crate) mod config;
 pub(crate) mod eval;
 pub(crate) mod gateway;
+pub(crate) mod migrate;
+pub(crate) mod query;
 pub(crate) mod rules;
 pub(crate) mod send;
+pub(crate) mod sink;
 pub(crate) mod topics;
 pub(crate) mod train;
 

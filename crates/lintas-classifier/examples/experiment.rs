@@ -1,16 +1,21 @@
 //! Tuning and held-out measurement of the text model (not part of the product).
 //!
 //! `cargo run --release -p lintas-classifier --example experiment -- DEV.jsonl OWN.jsonl
-//!  [cv|heldout|write MODEL] [key=value ...]` with keys epochs, l2, lr, min_df, bits, chars.
+//!  [cv|heldout|write MODEL] [key=value ...]` with keys epochs, l2, lr, min_df, bits, chars,
+//!  cmin, words, seed, balance, lexicon, drop (lexicon ids), rules (a rules file instead of the
+//!  built-in one), keywords (`true`: `heldout` scores keyword baseline (a), the rules and
+//!  lexicons over `TextModel::keywords_only`, as `lintas eval --keywords-only` does).
 //! `cv` runs 5-fold cross-validation inside the train split only (what tuning may look at);
-//! `heldout` trains on the train split + own data and scores the held-out split.
+//! `heldout` trains on the train split + own data and scores the held-out split; `write MODEL`
+//! does the same and saves the model (byte for byte what `lintas train` writes).
 
 use std::path::Path;
 
 use lintas_classifier::data::{self, LabeledRow, Split};
 use lintas_classifier::eval::{self, EvalMode};
-use lintas_classifier::model::{TrainOptions, train_with};
+use lintas_classifier::model::{TextModel, TrainOptions, train_with};
 use lintas_classifier::{Classifier, RuleSet};
+use lintas_schema::v1::{InteractionType, JourneyStage};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,6 +31,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut output = None;
     let mut use_lexicon = true;
     let mut dropped: Vec<String> = Vec::new();
+    let mut rules_path: Option<String> = None;
+    let mut keywords_only = false;
     if mode == "write" {
         output = Some(rest.first().ok_or(usage)?.clone());
         rest = rest.get(1..).unwrap_or_default();
@@ -44,11 +51,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "seed" => options.seed = value.parse()?,
             "balance" => options.balance_classes = value.parse()?,
             "lexicon" => use_lexicon = value.parse()?,
+            "rules" => rules_path = Some(value.to_owned()),
+            "keywords" => keywords_only = value.parse()?,
             "drop" => dropped = value.split(',').map(str::to_owned).collect(),
             _ => return Err(format!("unknown key {key}").into()),
         }
     }
-    let mut rules = RuleSet::builtin()?;
+    let mut rules = match &rules_path {
+        Some(path) => RuleSet::load(Path::new(path))?,
+        None => RuleSet::builtin()?,
+    };
     if !use_lexicon {
         rules.lexicon.clear();
     }
@@ -124,6 +136,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if let Some(path) = output {
                 model.save(Path::new(&path))?;
             }
+            let model = if keywords_only {
+                TextModel::keywords_only(InteractionType::Service, JourneyStage::Retention)?
+            } else {
+                model
+            };
             let classifier = Classifier::new(rules, model);
             for mode in [EvalMode::Events, EvalMode::TextOnly] {
                 let predicted = eval::predict(&classifier, &heldout, mode);

@@ -11,11 +11,14 @@ use lintas_classifier::eval::{self, EvalMode};
 use lintas_classifier::model::{TextModel, TrainOptions, train_with};
 use lintas_classifier::{Classifier, RuleSet};
 
-/// Held-out macro-F1 of the interaction type measured when the model was shipped (0.905, see the
+/// Held-out macro-F1 of the interaction type measured when the model was shipped (0.940, see the
 /// README) minus a margin for floating-point and data-order changes; the journey stage likewise
-/// (0.947).
-const TYPE_MACRO_F1_FLOOR: f64 = 0.88;
-const STAGE_MACRO_F1_FLOOR: f64 = 0.92;
+/// (0.934).
+const TYPE_MACRO_F1_FLOOR: f64 = 0.93;
+const STAGE_MACRO_F1_FLOOR: f64 = 0.925;
+/// Per language and field: the lowest measured figure is English type 0.927 (the target
+/// is 0.88 for each language).
+const LANGUAGE_MACRO_F1_FLOOR: f64 = 0.91;
 
 fn dev_set() -> Vec<LabeledRow> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -68,6 +71,23 @@ fn heldout_macro_f1_stays_above_the_measured_floor() {
         overall.journey_stage.macro_f1,
         report.render()
     );
+    for lang in ["en", "id"] {
+        let slice = report
+            .by_language
+            .get(lang)
+            .expect("both languages are held out");
+        for (field, scores) in [
+            ("type", &slice.interaction_type),
+            ("stage", &slice.journey_stage),
+        ] {
+            assert!(
+                scores.macro_f1 >= LANGUAGE_MACRO_F1_FLOOR,
+                "{lang} {field} macro-F1 {:.3} < {LANGUAGE_MACRO_F1_FLOOR}\n{}",
+                scores.macro_f1,
+                report.render()
+            );
+        }
+    }
 }
 
 #[test]

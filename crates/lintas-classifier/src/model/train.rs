@@ -53,9 +53,11 @@ impl TrainOptions {
             normalizer: NormalizerSpec::builtin()?,
             // Chosen by 5-fold cross-validation inside the dev set's train split
             // (`examples/experiment.rs ... cv`); the held-out split was not used for tuning.
+            // 150 epochs run SGD to the regularized optimum: at l2 2e-5 the CV figures move by at
+            // most 0.002 between shuffle seeds (at 40 epochs, 1e-5, they moved by 0.02).
             min_df: 1,
-            epochs: 40,
-            l2: 1e-5,
+            epochs: 150,
+            l2: 2e-5,
             learning_rate: 1.0,
             seed: 0x6c69_6e74_6173,
             balance_classes: true,

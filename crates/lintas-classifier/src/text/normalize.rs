@@ -5,9 +5,9 @@
 //! becomes `0` so order numbers and amounts generalize; a letter repeated more than `max_run`
 //! times collapses to one (`mantappp` -> `mantap`, `pleaseee` -> `please`); then each word is
 //! looked up in the replacement map, which spells informal Indonesian (`gak`, `udah`, `gimana`)
-//! and chat English (`pls`, `u`) the standard way. The map is data
-//! (`data/normalization.toml`) and travels inside every model file, because a model only works
-//! with the normalization it was trained with.
+//! and chat English (`pls`, `u`) the standard way, or drops it (`""`: swearing used as an
+//! intensifier). The map is data (`data/normalization.toml`) and travels inside every model
+//! file, because a model only works with the normalization it was trained with.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -29,7 +29,8 @@ pub struct NormalizerSpec {
     /// A letter repeated more than this many times in a row collapses to one (digits too: every
     /// number becomes `0`).
     pub max_run: u8,
-    /// Word -> replacement (one or more words). Keys are single normalized words.
+    /// Word -> replacement (one or more words, or none: an empty value drops the word). Keys are
+    /// single normalized words.
     pub replacements: BTreeMap<String, String>,
 }
 
@@ -75,7 +76,8 @@ impl NormalizerSpec {
                     "normalization: key `{key}` is not a single lowercase word"
                 )));
             }
-            if value.is_empty() || plain.normalize(value) != *value {
+            // An empty value drops the word (filler and swearing, which carry no intent).
+            if plain.normalize(value) != *value {
                 return Err(ClassifierError::ModelFormat(format!(
                     "normalization: value `{value}` of `{key}` is not lowercase words separated by single spaces"
                 )));
@@ -170,6 +172,9 @@ impl Normalizer {
         }
         if let Some(replacement) = self.lookup.get(&out[*token_start..]) {
             out.truncate(*token_start);
+            if replacement.is_empty() {
+                return;
+            }
             out.push_str(replacement);
         }
         out.push(' ');
@@ -212,6 +217,16 @@ mod tests {
             "mantap banget"
         );
         assert_eq!(normalizer.normalize("good  cool"), "good cool");
+    }
+
+    #[test]
+    fn words_mapped_to_nothing_are_dropped() {
+        let normalizer = builtin();
+        assert_eq!(
+            normalizer.normalize("I wanna place a DAMN order"),
+            "i want to place a order"
+        );
+        assert_eq!(normalizer.normalize("bloody"), "");
     }
 
     #[test]

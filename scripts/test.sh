@@ -175,6 +175,9 @@ main() {
   # ClickHouse 26.x in-process (chDB, from PyPI): the modern schema, the sink encoder's
   # RowBinary read back, every query of the pack against its expected answers.
   step chdb chdb_check
+  # Dockerfile, Helm chart and dashboards checked offline (deploy/check.sh): hadolint, helm
+  # lint/template, strict decoding into the Kubernetes API types, rendered configs, metric list.
+  step deploy "$ROOT/deploy/check.sh"
   # Every adapter's parser under libFuzzer for a bounded time (scripts/fuzz.sh).
   step fuzz env LINTAS_FUZZ_SECONDS="${LINTAS_FUZZ_SECONDS:-10}" "$ROOT/scripts/fuzz.sh"
 

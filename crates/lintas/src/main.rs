@@ -48,6 +48,8 @@ enum Command {
     Migrate(commands::migrate::MigrateArgs),
     /// Run a query of the analysts' pack (sql/queries); without NAME, list the pack.
     Query(commands::query::QueryArgs),
+    /// Run gateway, classifier and sink in one process (the embedded broker when no Kafka is set).
+    Run(commands::run::RunArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Command::Send(args) => commands::send::run(args),
         Command::Migrate(args) => commands::migrate::run(args, cli.config.as_deref()),
         Command::Query(args) => commands::query::run(args, cli.config.as_deref()),
+        Command::Run(args) => commands::run::run(args, cli.config.as_deref()),
     };
     match result {
         Ok(code) => code,

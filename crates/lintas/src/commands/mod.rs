@@ -7,6 +7,7 @@ pub(crate) mod gateway;
 pub(crate) mod migrate;
 pub(crate) mod query;
 pub(crate) mod rules;
+pub(crate) mod run;
 pub(crate) mod send;
 pub(crate) mod sink;
 pub(crate) mod topics;

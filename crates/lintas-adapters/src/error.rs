@@ -130,10 +130,16 @@ impl AdapterError {
     /// shape. Only serde's category and position are kept: its messages can quote body content.
     pub fn malformed_json(error: &serde_json::Error) -> Self {
         let category = match error.classify() {
-            serde_json::error::Category::Io => "unreadable body",
-            serde_json::error::Category::Syntax => "invalid JSON",
-            serde_json::error::Category::Data => "JSON of an unexpected shape",
-            serde_json::error::Category::Eof => "truncated JSON",
+            serde_json::error::Category::Io => "unreadable body".to_owned(),
+            serde_json::error::Category::Syntax => {
+                // serde_json's syntax messages are fixed texts ("recursion limit exceeded",
+                // "invalid unicode code point"), never body content, unlike its data errors.
+                let text = error.to_string();
+                let detail = text.split(" at line ").next().unwrap_or_default();
+                format!("invalid JSON ({detail})")
+            }
+            serde_json::error::Category::Data => "JSON of an unexpected shape".to_owned(),
+            serde_json::error::Category::Eof => "truncated JSON".to_owned(),
         };
         Self::Malformed {
             reason: format!(
@@ -177,6 +183,22 @@ mod tests {
         ];
         for failure in failures {
             assert_eq!(failure.status(), StatusCode::UNAUTHORIZED, "{failure}");
+        }
+    }
+
+    #[test]
+    fn json_syntax_errors_say_what_is_wrong() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let not_utf8 = b"{\"text\": \"caf\xe9\"}".to_vec();
+        for (body, expected) in [
+            (deep.into_bytes(), "recursion limit exceeded"),
+            (not_utf8, "invalid unicode code point"),
+        ] {
+            let error = serde_json::from_slice::<serde_json::Value>(&body).expect_err("invalid");
+            let message = AdapterError::malformed_json(&error).to_string();
+            assert!(message.contains("invalid JSON"), "{message}");
+            assert!(message.contains(expected), "{message}");
+            assert!(message.contains("at line 1 column"), "{message}");
         }
     }
 

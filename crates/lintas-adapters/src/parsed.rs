@@ -4,7 +4,8 @@
 //! so the three lists can all be non-empty. Gateway policy per list:
 //! - `events`: produced to `lintas.interactions.raw.v1`; 2xx only after Kafka acknowledged them.
 //! - `unusable`: authentic and parseable but no event can be made (no customer identifier, an
-//!   event the contract refuses). A retry cannot fix that, so the gateway answers 2xx and writes
+//!   event the contract refuses), or a part of one could not be kept (its money: the event is in
+//!   `events` without it). A retry cannot fix that, so the gateway answers 2xx and writes
 //!   the raw body to the DLQ with each item's `reason.code()`.
 //! - `ignored`: platform events Lintas does not map, and pure state changes (delivery receipts):
 //!   counted by `kind.code()` and answered 2xx.
@@ -18,7 +19,8 @@ pub struct Parsed {
     /// Normalized events, each passing `lintas_schema::validate_event` once returned by
     /// [`receive`](crate::receive).
     pub events: Vec<InteractionEvent>,
-    /// Items that cannot become an event; the raw body goes to the DLQ.
+    /// Items that cannot become an event, or whose money could not be kept; the raw body goes to
+    /// the DLQ.
     pub unusable: Vec<Unusable>,
     /// Items deliberately not turned into events.
     pub ignored: Vec<Ignored>,
@@ -98,6 +100,11 @@ pub enum UnusableReason {
     /// The normalized event breaks a rule of the contract (an id over the size limit, say).
     #[error("event fails validation: {0}")]
     InvalidEvent(ValidationError),
+    /// An amount or currency that cannot be contract money (a currency ISO 4217 does not list,
+    /// an amount beyond 64 bits). The event is kept without money, the body goes to the DLQ so
+    /// the amount is not lost silently.
+    #[error("amount or currency cannot be stored as money; the event was kept without it")]
+    UnusableMoney,
 }
 
 impl UnusableReason {
@@ -106,6 +113,7 @@ impl UnusableReason {
         match self {
             Self::NoCustomerIdentifier => "no_customer_identifier",
             Self::InvalidEvent(_) => "invalid_event",
+            Self::UnusableMoney => "unusable_money",
         }
     }
 }

@@ -6,6 +6,10 @@ pub enum Error {
     /// `SELECT version()` failed or answered something unparseable.
     #[error("cannot detect the ClickHouse server version: {0}")]
     Version(String),
+    /// `SELECT version()` could not be run: the server is unreachable or refused it. The cause
+    /// stays a source so that the CLI's chain ends in the OS error ("Connection refused").
+    #[error("cannot detect the ClickHouse server version: SELECT version() failed")]
+    VersionQuery(#[source] clickhouse::error::Error),
     /// A migration statement failed on the server.
     #[error("migration {version} ({name}) failed on statement {statement}: {source}")]
     Migration {

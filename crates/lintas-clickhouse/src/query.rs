@@ -32,6 +32,7 @@ macro_rules! pack {
 /// Every query, by name.
 pub const PACK: &[PackQuery] = pack![
     "channel_mix",
+    "interaction_matrix",
     "journey_funnel",
     "first_response_times",
     "feedback_trend",

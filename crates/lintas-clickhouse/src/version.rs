@@ -91,7 +91,7 @@ impl ServerCapabilities {
             .query("SELECT version()")
             .fetch_one()
             .await
-            .map_err(|e| Error::Version(e.to_string()))?;
+            .map_err(Error::VersionQuery)?;
         Ok(Self::new(ServerVersion::parse(&text)?))
     }
 

@@ -104,3 +104,42 @@ fn config_check_names_a_missing_config_file() {
     assert_eq!(output.status.code(), Some(1));
     assert!(text(&output.stderr).contains("/nonexistent/lintas.toml"));
 }
+
+#[test]
+fn config_check_fails_on_what_the_roles_would_refuse_at_start() {
+    // Each passes the config crate's own validation, but `lintas gateway` (webhook names) and
+    // every role (log filter) refuse to start with it: `config check` must not say "ok".
+    for (key, value, named) in [
+        (
+            "LINTAS__TENANTS__ACME__WEBHOOKS__STRIPE__ENDPOINT_SECERT",
+            "whsec_do_not_print_me",
+            "tenants.acme.webhooks.stripe.endpoint_secert",
+        ),
+        (
+            "LINTAS__TENANTS__ACME__WEBHOOKS__STRYPE__ENDPOINT_SECRET",
+            "whsec_do_not_print_me",
+            "tenants.acme.webhooks.strype",
+        ),
+        (
+            "LINTAS__TELEMETRY__LOG_LEVEL",
+            "lintas=bogus[",
+            "telemetry.log_level",
+        ),
+    ] {
+        let output = lintas(
+            &["config", "check"],
+            &[
+                (
+                    "LINTAS__TENANTS__ACME__WRITE_KEYS",
+                    "wk_test_0123456789abcdef",
+                ),
+                (key, value),
+            ],
+        );
+        assert_eq!(output.status.code(), Some(1), "{key}");
+        let errors = text(&output.stderr);
+        assert!(errors.contains(named), "{key}: {errors}");
+        assert!(!errors.contains("do_not_print_me"), "{errors}");
+        assert!(!text(&output.stdout).contains("do_not_print_me"));
+    }
+}

@@ -182,3 +182,31 @@ fn query_gives_up_after_the_request_timeout_when_the_server_never_answers() {
         "{stderr}"
     );
 }
+
+#[test]
+fn query_names_an_unreachable_server_and_its_cause_once() {
+    // Port 9 (discard) on loopback: nothing listens there.
+    let output = lintas(
+        &[
+            "query",
+            "channel_mix",
+            "--param",
+            "tenant=acme",
+            "--param",
+            "from=2025-01-01",
+            "--param",
+            "to=2025-02-01",
+        ],
+        &[("LINTAS__CLICKHOUSE__URL", "http://127.0.0.1:9")],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("http://127.0.0.1:9/"), "{stderr}");
+    // The clickhouse client repeats its inner errors in its own message; say each thing once.
+    assert_eq!(stderr.matches("Connection refused").count(), 1, "{stderr}");
+    assert_eq!(
+        stderr.matches("client error (Connect)").count(),
+        1,
+        "{stderr}"
+    );
+}

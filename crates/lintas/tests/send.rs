@@ -193,3 +193,42 @@ async fn a_refused_connection_names_the_url_and_the_os_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_unusable_url_is_refused_at_once_naming_the_flag_and_the_value() {
+    // Each of these can never reach a gateway: retrying them (with a doubling backoff) only
+    // delays the error by half a minute and blames the gateway for "no answer".
+    for url in [
+        "notaurl",
+        "",
+        "ftp://127.0.0.1:8080",
+        "http://[::1",
+        "http://127.0.0.1:8080?tenant=acme",
+    ] {
+        let started = Instant::now();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lintas"))
+            .args(["send", "--url", url, "--max-retries", "3", "-"])
+            .env("LINTAS_WRITE_KEY", KEY)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("lintas runs");
+        if let Some(mut input) = child.stdin.take() {
+            // The process may exit before reading its input; a closed pipe is fine then.
+            input.write_all(json_lines(1).as_bytes()).ok();
+        }
+        let output = child.wait_with_output().expect("lintas finishes");
+
+        assert_eq!(output.status.code(), Some(1), "{url}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{url} was retried"
+        );
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.contains("--url") && stderr.contains(&format!("{url:?}")),
+            "{url}: {stderr}"
+        );
+    }
+}

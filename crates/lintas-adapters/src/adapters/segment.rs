@@ -190,6 +190,9 @@ fn parse_call(call: &Value, request: &WebhookRequest<'_>, parsed: &mut Parsed) {
         ..Draft::default()
     };
     add_attributes(&mut draft, call, call_type);
+    if call_type == "track" && draft.money.is_none() && carries_amount(properties) {
+        parsed.push_unusable(UnusableReason::UnusableMoney, message_id);
+    }
     parsed.events.push(draft.into_event(ID, request));
 }
 
@@ -274,6 +277,14 @@ fn money(properties: &Value, negative: bool) -> Option<Money> {
         });
     }
     Some(money)
+}
+
+/// Whether `properties` carry an amount [`money`] reads, so a `None` from it means unusable
+/// money rather than none.
+fn carries_amount(properties: &Value) -> bool {
+    ["total", "revenue"]
+        .into_iter()
+        .any(|field| properties.get(field).is_some_and(|value| !value.is_null()))
 }
 
 /// A JSON amount as decimal text, for [`from_decimal_str`]. A number is rendered in serde_json's
@@ -398,6 +409,35 @@ mod tests {
             (-3010, "USD")
         );
         assert_eq!(parsed.events[1].direction(), Direction::Outbound);
+    }
+
+    #[test]
+    fn an_amount_that_cannot_be_money_keeps_the_event_and_dead_letters_the_body() {
+        let parsed = parse_body(serde_json::json!([
+            {"type": "track", "event": "Order Completed", "messageId": "m1", "userId": "u1",
+             "properties": {"revenue": 19.99, "currency": "XYZ"}},
+            {"type": "track", "event": "Order Completed", "messageId": "m2", "userId": "u1",
+             "properties": {"total": 1e308, "currency": "USD"}},
+            {"type": "track", "event": "Order Completed", "messageId": "m3", "userId": "u1",
+             "properties": {"total": "12.50", "currency": "IDR"}}
+        ]))
+        .expect("parses");
+        assert_eq!(parsed.events.len(), 3);
+        assert_eq!(parsed.events[0].money, None);
+        assert_eq!(parsed.events[1].money, None);
+        assert!(parsed.events[2].money.is_some());
+        let dead: Vec<_> = parsed
+            .unusable
+            .iter()
+            .map(|item| (item.reason.clone(), item.source_event_id.as_deref()))
+            .collect();
+        assert_eq!(
+            dead,
+            [
+                (UnusableReason::UnusableMoney, Some("m1")),
+                (UnusableReason::UnusableMoney, Some("m2"))
+            ]
+        );
     }
 
     #[test]

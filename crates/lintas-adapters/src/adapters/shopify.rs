@@ -191,6 +191,13 @@ impl Adapter for Shopify {
             ..Draft::default()
         };
         add_attributes(&mut draft, &resource, &topic, request, is_refund);
+        let carries_money = ["currency", "total_price"]
+            .iter()
+            .all(|field| json_str(&resource, &[field]).is_some());
+        if !is_refund && draft.money.is_none() && carries_money {
+            let id = Some(draft.source_event_id.as_str()).filter(|id| !id.is_empty());
+            parsed.push_unusable(UnusableReason::UnusableMoney, id);
+        }
         parsed.events.push(draft.into_event(ID, request));
         Ok(parsed)
     }

@@ -154,9 +154,25 @@ impl Adapter for Stripe {
                 draft.attribute(&format!("metadata.{key}"), value.as_str());
             }
         }
+        if draft.money.is_none() && carries_money(&mapping, &object) {
+            parsed.push_unusable(UnusableReason::UnusableMoney, event.id.as_deref());
+        }
         parsed.events.push(draft.into_event(ID, request));
         Ok(parsed)
     }
+}
+
+/// Whether `object` carries the currency and amount [`money`] reads for `mapping`, so a `None`
+/// from it means unusable money rather than none.
+fn carries_money(mapping: &Mapping, object: &Value) -> bool {
+    let has = |field: &str| object.get(field).is_some_and(|value| !value.is_null());
+    let amount = match mapping.amount {
+        Amount::RefundedDelta => has("amount_refunded"),
+        Amount::Received => has("amount_received") || has("amount"),
+        Amount::Plain => has("amount"),
+        Amount::None => false,
+    };
+    amount && has("currency")
 }
 
 #[derive(Debug, Deserialize)]
@@ -349,6 +365,28 @@ mod tests {
             parsed.unusable[0].reason,
             UnusableReason::NoCustomerIdentifier
         );
+    }
+
+    #[test]
+    fn an_amount_that_cannot_be_money_keeps_the_event_and_dead_letters_the_body() {
+        for (id, amount, currency) in [
+            ("evt_xyz", serde_json::json!(12900), "xyz"),
+            ("evt_huge", serde_json::json!(1e30), "usd"),
+        ] {
+            let parsed = parse_event(serde_json::json!({"id": id,
+                "type": "payment_intent.succeeded", "created": 1741940035,
+                "data": {"object": {"id": "pi_1", "amount_received": amount,
+                "currency": currency, "customer": "cus_1"}}}))
+            .expect("parses");
+            assert_eq!(parsed.events.len(), 1, "{id}");
+            assert_eq!(parsed.events[0].money, None, "{id}");
+            assert_eq!(
+                parsed.unusable[0].reason,
+                UnusableReason::UnusableMoney,
+                "{id}"
+            );
+            assert_eq!(parsed.unusable[0].source_event_id.as_deref(), Some(id));
+        }
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! - `event_id`: UUIDv5 over tenant, source and `source_event_id`
 //!   (`lintas_schema::identity::event_id_for`), so a redelivered webhook is the same event;
 //! - `occurred_at`: the payload's time (see [`time`]), else the receive time with
-//!   `OCCURRED_AT_INFERRED`; `received_at`: the receive time;
+//!   `OCCURRED_AT_INFERRED`, also when the payload's time is outside what ClickHouse stores
+//!   ([`time::is_storable`]; the value is kept in [`UNSTORABLE_TIME_ATTRIBUTE`]); `received_at`: the receive time;
 //! - `text`: [`text::clean`]ed and cut at `MAX_TEXT_BYTES` on a char boundary
 //!   (`TEXT_TRUNCATED`);
 //! - `language`: the source's tag when valid, else detected when reliable (`LANGUAGE_DETECTED`,
@@ -35,6 +36,9 @@ use lintas_schema::validate::{
 use crate::WebhookRequest;
 pub use time::Occurred;
 
+/// Attribute holding a payload time outside [`time::is_storable`]'s range, replaced by the
+/// receive time (`OCCURRED_AT_INFERRED`).
+pub const UNSTORABLE_TIME_ATTRIBUTE: &str = "occurred_at_unstorable";
 /// Most extra handles kept per event: hints for identity resolution, not a contact book.
 const MAX_CUSTOMER_HANDLES: usize = 16;
 /// Longest subject kept, matching the contract's limit.
@@ -89,14 +93,25 @@ impl Draft {
     }
 
     /// The finished event for `source` (the adapter id), with the shared rules applied.
-    pub fn into_event(self, source: &str, request: &WebhookRequest<'_>) -> InteractionEvent {
+    pub fn into_event(mut self, source: &str, request: &WebhookRequest<'_>) -> InteractionEvent {
         let mut flags = Vec::new();
         let (event_id, _) = event_id_for(request.tenant, source, Some(&self.source_event_id));
         let received_at = time::truncate_to_micros(request.received_at);
         let occurred_at = match self.occurred_at {
-            Some(occurred) => {
+            Some(occurred) if time::is_storable(occurred.at) => {
                 flags.extend(occurred.flag);
                 occurred.at
+            }
+            Some(unstorable) => {
+                // Kept as an attribute so the platform's value is not lost, only not trusted.
+                self.attributes.insert(
+                    UNSTORABLE_TIME_ATTRIBUTE.to_owned(),
+                    unstorable
+                        .at
+                        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                );
+                flags.push(NormalizationFlag::OccurredAtInferred);
+                received_at
             }
             None => {
                 flags.push(NormalizationFlag::OccurredAtInferred);
@@ -244,6 +259,35 @@ mod tests {
         );
         assert_eq!(flags(&event), vec![NormalizationFlag::OccurredAtInferred]);
         assert!(lintas_schema::validate_event(&event).is_ok());
+    }
+
+    #[test]
+    fn a_payload_time_clickhouse_cannot_store_gets_the_receive_time_flagged_and_kept() {
+        // ClickHouse `DateTime` (the partition key) holds 1970..2106: anything else would wrap
+        // into a wrong date silently.
+        for (seconds, original) in [
+            (-5, "1969-12-31T23:59:55Z"),
+            (253_402_300_799, "9999-12-31T23:59:59Z"),
+        ] {
+            let mut absurd = draft();
+            absurd.occurred_at = Some(Occurred {
+                at: Utc
+                    .timestamp_opt(seconds, 0)
+                    .single()
+                    .expect("valid instant"),
+                flag: None,
+            });
+            let event = with_request(|request| absurd.into_event("test", request));
+            assert_eq!(event.occurred_at, event.received_at, "{original}");
+            assert_eq!(flags(&event), vec![NormalizationFlag::OccurredAtInferred]);
+            assert_eq!(
+                event
+                    .attributes
+                    .get(UNSTORABLE_TIME_ATTRIBUTE)
+                    .map(String::as_str),
+                Some(original)
+            );
+        }
     }
 
     #[test]

@@ -15,6 +15,16 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 use lintas_schema::v1::NormalizationFlag;
 
+/// The range of `occurred_at` Lintas stores, for messages: ClickHouse `DateTime` (the partition
+/// and sort key of `interactions`) counts seconds since the Unix epoch in a `UInt32`.
+pub const STORABLE_RANGE: &str = "between 1970-01-01T00:00:00Z and 2106-02-07T06:28:15Z";
+
+/// Whether ClickHouse can store `at` as it is: outside [`STORABLE_RANGE`] a `DateTime` wraps
+/// into a wrong date without an error, so such a time must be refused or replaced first.
+pub fn is_storable(at: DateTime<Utc>) -> bool {
+    (0..=i64::from(u32::MAX)).contains(&at.timestamp())
+}
+
 /// A normalized instant and what normalizing it had to assume or correct.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Occurred {

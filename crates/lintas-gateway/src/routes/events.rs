@@ -231,11 +231,31 @@ fn decode_protobuf(
 
 fn validated(event: InteractionEvent, index: usize) -> Result<InteractionEvent, Rejection> {
     match lintas_schema::validate_event(&event) {
-        Ok(()) => Ok(event),
+        Ok(()) => storable(event, index),
         Err(error) => Err(Rejection {
             index,
             code: error.code(),
             message: error.to_string(),
         }),
     }
+}
+
+/// Refuses an `occurred_at` that ClickHouse would wrap into a wrong date (a protobuf sender sets
+/// it directly; JSON times are checked while mapping).
+fn storable(event: InteractionEvent, index: usize) -> Result<InteractionEvent, Rejection> {
+    let at = event
+        .occurred_at
+        .as_ref()
+        .and_then(lintas_schema::time::from_timestamp);
+    if at.is_some_and(lintas_adapters::normalize::time::is_storable) {
+        return Ok(event);
+    }
+    Err(Rejection {
+        index,
+        code: "invalid_field",
+        message: format!(
+            "occurred_at: must be {}",
+            lintas_adapters::normalize::time::STORABLE_RANGE
+        ),
+    })
 }

@@ -2,6 +2,7 @@
 //! `tower::ServiceExt::oneshot`, no network and no Kafka.
 
 mod events;
+mod hostile;
 mod tcp;
 mod webhooks;
 

@@ -1,7 +1,6 @@
 //! `lintas query [NAME] [--param k=v]... [--format table|csv|json] [--sql]`: run a query of
 //! the analysts' pack (`sql/queries/`). Without NAME, lists the pack.
 
-use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use lintas_clickhouse::query::{PACK, PackQuery};
 use std::collections::BTreeMap;
@@ -91,7 +90,9 @@ pub(crate) fn run(args: QueryArgs, path: Option<&Path>) -> anyhow::Result<ExitCo
                 humantime::format_duration(config.clickhouse.request_timeout)
             )
         })?
-        .with_context(|| format!("on {}", config.clickhouse.url))?;
+        .map_err(|error| {
+            anyhow::anyhow!("on {}: {}", config.clickhouse.url, cause_chain(&error))
+        })?;
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Table => {
@@ -126,6 +127,22 @@ fn render_table(rows: &[Vec<String>]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// `error` and its causes, each said once: the clickhouse client repeats its inner errors in its
+/// own message, so the plain chain read "network error: client error (Connect)" three times
+/// before the cause ("Connection refused").
+fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut chain = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !chain.contains(&text) {
+            chain = format!("{chain}: {text}");
+        }
+        source = cause.source();
+    }
+    chain
 }
 
 #[cfg(test)]

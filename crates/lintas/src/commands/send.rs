@@ -66,6 +66,8 @@ struct Stopped {
 }
 
 pub(crate) fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
+    // Checked before reading the input: a URL that can never work is not worth a retry.
+    let endpoint = events_endpoint(&args.url)?;
     let input = read_input(args.file.as_deref())?;
     let events = parse_events(&input)?;
     if events.is_empty() {
@@ -75,7 +77,7 @@ pub(crate) fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let (tally, stopped, unsent) = runtime.block_on(send_all(&args, &events))?;
+    let (tally, stopped, unsent) = runtime.block_on(send_all(&args, &endpoint, &events))?;
     for (index, code, message) in &tally.rejected {
         eprintln!("rejected event {index}: {code}: {message}");
     }
@@ -139,20 +141,39 @@ fn parse_events(input: &str) -> anyhow::Result<Vec<Value>> {
     Ok(values)
 }
 
+/// `POST /v1/events` under the gateway's base URL `base`.
+///
+/// # Errors
+///
+/// When `base` is not an absolute `http(s)` URL of a host, or carries a query or fragment
+/// (which would end up before `/v1/events`).
+fn events_endpoint(base: &str) -> anyhow::Result<String> {
+    let example = "such as http://127.0.0.1:8080";
+    let url = reqwest::Url::parse(base.trim())
+        .with_context(|| format!("--url {base:?} is not an absolute URL {example}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        bail!("--url {base:?} must be an http or https URL of the gateway, {example}");
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        bail!("--url {base:?} must be the gateway's base URL, without a query or fragment");
+    }
+    Ok(format!("{}/v1/events", url.as_str().trim_end_matches('/')))
+}
+
 async fn send_all(
     args: &SendArgs,
+    endpoint: &str,
     events: &[Value],
 ) -> anyhow::Result<(Tally, Option<Stopped>, usize)> {
     let client = reqwest::Client::builder()
         .timeout(args.timeout)
         .build()
         .context("building the http client")?;
-    let endpoint = format!("{}/v1/events", args.url.trim_end_matches('/'));
     let mut tally = Tally::default();
     let batch_size = usize::from(args.batch_size);
     for (batch_number, batch) in events.chunks(batch_size).enumerate() {
         let offset = batch_number * batch_size;
-        match send_batch(&client, &endpoint, args, batch).await {
+        match send_batch(&client, endpoint, args, batch).await {
             Ok(outcome) => {
                 tally.accepted += outcome.accepted;
                 tally.rejected.extend(

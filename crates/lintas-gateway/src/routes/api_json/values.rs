@@ -2,7 +2,9 @@
 
 use lintas_adapters::normalize::Draft;
 use lintas_adapters::normalize::money;
-use lintas_adapters::normalize::time::{EpochUnit, Occurred, from_epoch_json, parse_datetime};
+use lintas_adapters::normalize::time::{
+    EpochUnit, Occurred, STORABLE_RANGE, from_epoch_json, is_storable, parse_datetime,
+};
 use lintas_schema::v1::{Money, Rating, RatingScale};
 use lintas_schema::validate::{MAX_ATTRIBUTE_KEY_BYTES, MAX_ATTRIBUTE_VALUE_BYTES, MAX_ATTRIBUTES};
 use serde_json::{Map, Value};
@@ -13,7 +15,7 @@ use super::{RESERVED_PROPERTIES, Refusal, invalid, missing, named_string};
 pub(super) fn occurred_at(timestamp: Option<&Value>) -> Result<Option<Occurred>, Refusal> {
     let expectation = "must be an RFC 3339 time such as 2025-03-14T08:13:55Z, or epoch seconds or \
                        milliseconds";
-    match timestamp {
+    let parsed = match timestamp {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => parse_datetime(text)
             .map(Some)
@@ -27,6 +29,13 @@ pub(super) fn occurred_at(timestamp: Option<&Value>) -> Result<Option<Occurred>,
                 .ok_or_else(|| invalid("timestamp", expectation))
         }
         Some(_) => Err(invalid("timestamp", expectation)),
+    }?;
+    // A client can fix its clock, so an unstorable time is refused rather than replaced.
+    match parsed {
+        Some(occurred) if !is_storable(occurred.at) => {
+            Err(invalid("timestamp", &format!("must be {STORABLE_RANGE}")))
+        }
+        other => Ok(other),
     }
 }
 

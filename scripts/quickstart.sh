@@ -124,6 +124,7 @@ query() {
   "$LINTAS" --config "$config" query "$name" --param "tenant=$tenant" "$@"
 }
 query channel_mix --param "from=$from" --param "to=$to"
+query interaction_matrix --param "from=$from" --param "to=$to"
 query journey_funnel --param "from=$from" --param "to=$to"
 query first_response_times --param "from=$from" --param "to=$to"
 query feedback_trend --param "from=$from" --param "to=$to"

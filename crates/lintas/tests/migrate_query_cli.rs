@@ -116,6 +116,7 @@ fn query_lists_the_pack_and_prints_rendered_sql() {
     let listing = stdout(&lintas(&["query"], &[]));
     for name in [
         "channel_mix",
+        "interaction_matrix",
         "journey_funnel",
         "first_response_times",
         "feedback_trend",

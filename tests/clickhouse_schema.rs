@@ -287,3 +287,68 @@ async fn lintas_migrate_reports_applied_then_already_applied() -> anyhow::Result
         .await?;
     Ok(())
 }
+
+/// A CSAT answered on a two-point scale (Zendesk's good/bad becomes 0-1): "bad" must not count
+/// as satisfied, in the rollup nor in the pack's `feedback_trend`; 1-5 keeps its top two points.
+#[tokio::test]
+async fn a_bad_answer_on_a_good_bad_scale_is_not_satisfied() -> anyhow::Result<()> {
+    let db = TestDatabase::migrated("ch_csat").await?;
+    let template = lintas_clickhouse::fixture::rows()
+        .into_iter()
+        .find(|row| row.rating_max == Some(5.0) && row.rating_value == Some(2.0))
+        .ok_or_else(|| anyhow::anyhow!("the fixture lost its CSAT row"))?;
+    let answers = [
+        (0.0, 0.0, 1.0),
+        (1.0, 0.0, 1.0),
+        (4.0, 1.0, 5.0),
+        (3.0, 1.0, 5.0),
+    ];
+    let rows: Vec<InteractionRow> = answers
+        .iter()
+        .enumerate()
+        .map(|(i, &(value, min, max))| InteractionRow {
+            tenant_id: "csat-scales".to_owned(),
+            event_id: format!("00000000-0000-4000-8000-00000000000{i}"),
+            source_event_id: format!("csat-{i}"),
+            rating_value: Some(value),
+            rating_min: Some(min),
+            rating_max: Some(max),
+            ..template.clone()
+        })
+        .collect();
+    let sql = lintas_clickhouse::insert_sql(&db.name, lintas_clickhouse::INTERACTIONS_TABLE);
+    let mut insert = db.client.insert_formatted_with(sql);
+    for (name, value) in db.capabilities.insert_settings("csat/0/0-3") {
+        insert = insert.with_setting(name, value);
+    }
+    insert
+        .send(lintas_clickhouse::encode_rows(&rows).into())
+        .await?;
+    insert.end().await?;
+
+    let satisfied = db
+        .column(
+            "SELECT concat(toString(uniqMerge(answers)), ' ', toString(countIfMerge(satisfied))) \
+             FROM feedback_daily WHERE tenant_id = 'csat-scales'",
+        )
+        .await?;
+    // good (1 of 0-1) and 4 of 1-5 are satisfied; bad (0 of 0-1) and 3 of 1-5 are not.
+    assert_eq!(satisfied, ["4 2"]);
+
+    let day = db
+        .column("SELECT toString(min(toDate(occurred_at))) FROM interactions WHERE tenant_id = 'csat-scales'")
+        .await?;
+    let day = day.first().cloned().unwrap_or_default();
+    let params = [
+        ("tenant", "csat-scales"),
+        ("from", day.as_str()),
+        ("to", day.as_str()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let trend = lintas_clickhouse::query::PackQuery::find("feedback_trend")?.render(&params)?;
+    let score = db.column(&format!("SELECT score FROM ({trend})")).await?;
+    assert_eq!(score, ["50"]);
+    Ok(())
+}

@@ -186,12 +186,14 @@ fn feedback_daily(o: &SchemaOptions) -> Vec<String> {
         "tenant_id, day, channel, rating_scale",
         "cityHash64(tenant_id)",
         // NPS: promoters 9-10, detractors 0-6. CSAT/stars: satisfied = the top two points of
-        // the scale (4-5 of 1-5).
+        // the scale (4-5 of 1-5); on a two-point scale (Zendesk's good/bad as 0-1) only the top
+        // one, or a bad answer would count as satisfied.
         "SELECT tenant_id, toDate(occurred_at) AS day, channel, rating_scale, \
          uniqState(event_id) AS answers, avgState(assumeNotNull(rating_value)) AS value_avg, \
          countIfState(rating_scale = 'nps' AND assumeNotNull(rating_value) >= 9) AS promoters, \
          countIfState(rating_scale = 'nps' AND assumeNotNull(rating_value) <= 6) AS detractors, \
-         countIfState(assumeNotNull(rating_value) >= assumeNotNull(rating_max) - 1) AS satisfied, \
+         countIfState(assumeNotNull(rating_value) >= assumeNotNull(rating_max) \
+         - if(assumeNotNull(rating_max) - assumeNotNull(rating_min) >= 2, 1, 0)) AS satisfied, \
          countState() AS rows \
          FROM {interactions} WHERE rating_scale != 'none' AND isNotNull(rating_value) \
          GROUP BY tenant_id, day, channel, rating_scale",

@@ -30,6 +30,9 @@ source "$ROOT/scripts/lib/common.sh"
 DIR="${QUICKSTART_DIR:-$ROOT/target/quickstart}"
 mkdir -p "$DIR"
 DIR="$(cd "$DIR" && pwd)"
+# One run per directory: two runs would overwrite each other's config and services.
+exec 9>"$DIR/.lock"
+flock -n 9 || die "another quickstart is running in $DIR; wait for it or use QUICKSTART_DIR=target/quickstart-<name>"
 PROFILE="${QUICKSTART_PROFILE:-dev}"
 started_at="$(now_s)"
 
@@ -53,7 +56,8 @@ if [[ -z "${LINTAS__CLICKHOUSE__URL:-}" ]]; then
   else
     # A half-running pair (one crashed) is restarted whole.
     "${services[@]}" stop >/dev/null 2>&1 || true
-    "${services[@]}" start
+    # 9>&-: the long-lived servers must not inherit (and so keep) the run's lock.
+    "${services[@]}" start 9>&-
   fi
   # shellcheck disable=SC1091
   source "$DIR/services/env"
@@ -74,12 +78,17 @@ config="$DIR/lintas.toml"
   echo "[gateway]"
   echo "listen = \"127.0.0.1:$port\""
   echo
+  # So that `lintas --config $config query ...` finds the same ClickHouse afterwards (the user
+  # and password stay in the environment only).
+  echo "[clickhouse]"
+  echo "url = \"$LINTAS__CLICKHOUSE__URL\""
+  echo
   "$SHOP_DAY" tenant --tenant "$tenant"
 } >"$config"
 chmod 600 "$config"
 
 step "starting lintas run --migrate (gateway on 127.0.0.1:$port, log $DIR/lintas-run.log)"
-"$LINTAS" --config "$config" run --migrate >"$DIR/lintas-run.log" 2>&1 &
+"$LINTAS" --config "$config" run --migrate >"$DIR/lintas-run.log" 2>&1 9>&- &
 run_pid=$!
 stop_run() {
   if pid_alive "$run_pid"; then

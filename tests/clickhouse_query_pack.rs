@@ -104,6 +104,21 @@ async fn lintas_query_prints_a_table_csv_and_json() -> anyhow::Result<()> {
     assert_eq!(objects[1]["agent_id"], "agent:ana");
     assert_eq!(objects[1]["at"], "2026-03-02 09:05:00");
 
+    // Counts are JSON numbers, not the strings ClickHouse writes for 64-bit integers by default.
+    let mix = run(&[
+        "channel_mix",
+        "--param",
+        "tenant=acme-shop",
+        "--param",
+        "from=2026-03-02",
+        "--param",
+        "to=2026-04-02",
+        "--format",
+        "json",
+    ])?;
+    let first: serde_json::Value = serde_json::from_str(mix.lines().next().unwrap_or_default())?;
+    assert!(first["interactions"].is_u64(), "{mix}");
+
     // A wrong parameter is refused before any request, naming what was wrong.
     let bad = Command::new(lintas_bin())
         .args([

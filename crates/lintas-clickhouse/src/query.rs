@@ -262,10 +262,13 @@ pub async fn fetch(
         source,
     };
     // `query_raw`: a `?` inside a string literal is data, not a client-side bind placeholder.
-    let mut cursor = client
-        .query_raw(sql)
-        .fetch_bytes(format)
-        .map_err(to_error)?;
+    let mut request = client.query_raw(sql);
+    if format.starts_with("JSON") {
+        // ClickHouse quotes 64-bit integers in JSON by default (for JavaScript's sake), so counts
+        // would be strings next to float averages; analysts' tools want numbers.
+        request = request.with_option("output_format_json_quote_64bit_integers", "0");
+    }
+    let mut cursor = request.fetch_bytes(format).map_err(to_error)?;
     Ok(cursor.collect().await.map_err(to_error)?.to_vec())
 }
 

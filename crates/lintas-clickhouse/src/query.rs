@@ -266,7 +266,7 @@ pub async fn fetch(
     if format.starts_with("JSON") {
         // ClickHouse quotes 64-bit integers in JSON by default (for JavaScript's sake), so counts
         // would be strings next to float averages; analysts' tools want numbers.
-        request = request.with_option("output_format_json_quote_64bit_integers", "0");
+        request = request.with_setting("output_format_json_quote_64bit_integers", "0");
     }
     let mut cursor = request.fetch_bytes(format).map_err(to_error)?;
     Ok(cursor.collect().await.map_err(to_error)?.to_vec())

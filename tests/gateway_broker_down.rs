@@ -7,10 +7,10 @@
 //! the broker even when an assertion fails, so later test binaries find it running.
 #![cfg(feature = "integration")]
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use lintas_integration_tests::gateway::{GatewayTopics, RunningGateway, gateway_config};
+use lintas_integration_tests::outage::Outage;
 use lintas_integration_tests::wait_for;
 use serde_json::json;
 
@@ -19,46 +19,6 @@ const WRITE_KEY: &str = "wk_broker_down_0123456789";
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
 /// Slack for scheduling and the loopback round trip on a busy 2-core machine.
 const SLACK: Duration = Duration::from_secs(1);
-
-/// Runs `$LINTAS_TEST_SERVICES <action>`.
-fn services(action: &str) -> anyhow::Result<()> {
-    let script = std::env::var("LINTAS_TEST_SERVICES").map_err(|_| {
-        anyhow::anyhow!(
-            "LINTAS_TEST_SERVICES is not set: source target/services/env after ./scripts/services.sh start"
-        )
-    })?;
-    let status = Command::new(&script).arg(action).status()?;
-    anyhow::ensure!(status.success(), "{script} {action} failed: {status}");
-    Ok(())
-}
-
-/// Resumes the broker when dropped, unless it was resumed already.
-struct ResumeOnDrop {
-    stopped: bool,
-}
-
-impl ResumeOnDrop {
-    fn stop_broker() -> anyhow::Result<Self> {
-        services("kafka-stop")?;
-        Ok(Self { stopped: true })
-    }
-
-    fn resume(&mut self) -> anyhow::Result<()> {
-        services("kafka-resume")?;
-        self.stopped = false;
-        Ok(())
-    }
-}
-
-impl Drop for ResumeOnDrop {
-    fn drop(&mut self) {
-        if self.stopped {
-            if let Err(error) = services("kafka-resume") {
-                eprintln!("could not resume the broker: {error}");
-            }
-        }
-    }
-}
 
 async fn post_event(
     client: &reqwest::Client,
@@ -125,7 +85,7 @@ async fn a_stopped_broker_makes_requests_503_and_readiness_false_until_it_return
         Some(200)
     );
 
-    let mut broker = ResumeOnDrop::stop_broker()?;
+    let mut broker = Outage::stop("kafka")?;
 
     // Every answer while the broker is down is a 503 with Retry-After, within the timeout; the
     // first ones wait out the timeout (records queued, no ack), later ones are refused at once

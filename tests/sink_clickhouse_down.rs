@@ -6,56 +6,17 @@
 //! test in this binary; a guard resumes the server even when an assertion fails.
 #![cfg(feature = "integration")]
 
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use lintas_integration_tests::outage::Outage;
 use lintas_integration_tests::sink::{RunningSink, SinkFixture, id_set, metric_value};
 use lintas_integration_tests::wait_for;
 
 const OUTAGE: Duration = Duration::from_secs(60);
 const PARTITIONS: i32 = 3;
 const BATCH_ROWS: u64 = 200;
-
-fn services(action: &str) -> anyhow::Result<()> {
-    let script = std::env::var("LINTAS_TEST_SERVICES").map_err(|_| {
-        anyhow::anyhow!(
-            "LINTAS_TEST_SERVICES is not set: source target/services/env after ./scripts/services.sh start"
-        )
-    })?;
-    let status = Command::new(&script).arg(action).status()?;
-    anyhow::ensure!(status.success(), "{script} {action} failed: {status}");
-    Ok(())
-}
-
-/// Resumes ClickHouse when dropped, unless it was resumed already.
-struct ResumeOnDrop {
-    stopped: bool,
-}
-
-impl ResumeOnDrop {
-    fn stop_clickhouse() -> anyhow::Result<Self> {
-        services("clickhouse-stop")?;
-        Ok(Self { stopped: true })
-    }
-
-    fn resume(&mut self) -> anyhow::Result<()> {
-        services("clickhouse-resume")?;
-        self.stopped = false;
-        Ok(())
-    }
-}
-
-impl Drop for ResumeOnDrop {
-    fn drop(&mut self) {
-        if self.stopped
-            && let Err(error) = services("clickhouse-resume")
-        {
-            eprintln!("could not resume clickhouse: {error}");
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clickhouse_outage_pauses_the_sink_without_loss_duplicates_or_unbounded_memory()
@@ -85,7 +46,7 @@ async fn a_clickhouse_outage_pauses_the_sink_without_loss_duplicates_or_unbounde
     })
     .await;
 
-    let mut outage = ResumeOnDrop::stop_clickhouse()?;
+    let mut outage = Outage::stop("clickhouse")?;
     let started = Instant::now();
     let mut paused_seen = false;
     let mut max_buffered = 0.0_f64;

@@ -7,6 +7,7 @@
 
 pub mod classifier;
 pub mod gateway;
+pub mod outage;
 pub mod process;
 pub mod sink;
 pub mod warehouse;

@@ -34,3 +34,64 @@ pub(crate) fn init_logging(config: &lintas_config::Config) -> anyhow::Result<()>
     lintas_telemetry::init_tracing(format, &config.telemetry.log_level)?;
     Ok(())
 }
+
+/// Refuses the embedded broker for a role that runs on its own: the mock cluster lives in one
+/// process, so only `lintas run` can share it between roles.
+pub(crate) fn require_kafka_cluster(
+    config: &lintas_config::Config,
+    role: &str,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !config.kafka.is_embedded(),
+        "kafka.brokers is empty: `lintas {role}` needs a Kafka cluster \
+         (set LINTAS__KAFKA__BROKERS); `lintas run` runs every role on the embedded broker"
+    );
+    Ok(())
+}
+
+/// Runs a Kafka consumer role (classifier, sink) on its own runtime until SIGTERM or Ctrl-C,
+/// with `/metrics`, `/healthz` and `/readyz` served on `telemetry.admin_listen`.
+pub(crate) fn serve_consumer_role<F, Fut, E>(
+    config: lintas_config::Config,
+    role: &'static str,
+    run: F,
+) -> anyhow::Result<()>
+where
+    F: FnOnce(
+        lintas_config::Config,
+        lintas_telemetry::Health,
+        std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+    ) -> Fut,
+    Fut: std::future::Future<Output = Result<(), E>>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name(format!("lintas-{role}"))
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let metrics = lintas_telemetry::install_metrics_recorder()?;
+        let health = lintas_telemetry::Health::new();
+        let admin = lintas_telemetry::bind_admin(config.telemetry.admin_listen).await?;
+        let router = lintas_telemetry::admin_router(health.clone(), metrics);
+        let (stop_admin, admin_stopped) = tokio::sync::oneshot::channel::<()>();
+        let admin_task = tokio::spawn(admin.serve(router, async {
+            admin_stopped.await.ok();
+        }));
+        let result = run(
+            config,
+            health,
+            Box::pin(lintas_telemetry::shutdown_signal()),
+        )
+        .await;
+        // The admin server outlives the role so /readyz reports the shutdown until the end.
+        stop_admin.send(()).ok();
+        match admin_task.await {
+            Ok(Err(error)) => tracing::warn!(error = %error, "admin server failed"),
+            Err(error) => tracing::warn!(error = %error, "admin server task failed"),
+            Ok(Ok(())) => {}
+        }
+        result.with_context(|| format!("{role} failed"))
+    })
+}

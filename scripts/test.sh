@@ -13,6 +13,8 @@
 #   LINTAS_TEST_RUN_DIR     services' run dir (default target/test-services,
 #                           apart from scripts/services.sh's target/services
 #                           so a developer's own services are not touched)
+#   LINTAS_TEST_MIN_FREE_GIB  fail at once when the target dir's file system
+#                           has less free space (default: what a cold run needs)
 #   LINTAS_CACHE_DIR        download cache (default ~/.cache/lintas); with
 #                           CI=true also holds CARGO_TARGET_DIR (unless set)
 #                           and the chDB venv (scripts/lib/chdb.sh)
@@ -35,6 +37,14 @@ RUN="${LINTAS_TEST_RUN_DIR:-$ROOT/target/test-services}"
 if [[ "${CI:-}" == true && -z "${CARGO_TARGET_DIR:-}" ]]; then
   export CARGO_TARGET_DIR="$LINTAS_CACHE_DIR/cargo-target"
 fi
+# Incremental caches only pay off in an edit-compile loop; in CI they would be
+# gigabytes of disk written for nothing.
+if [[ "${CI:-}" == true ]]; then
+  export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+fi
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+# Measured: a cold run (clippy, tests, fuzz) grew an empty target dir by this much.
+DISK_NEED_GIB=12
 SERVICES=(env LINTAS_RUN_DIR="$RUN" "$ROOT/scripts/services.sh")
 
 STEP_NAMES=()
@@ -108,6 +118,7 @@ summary() {
   else
     printf '  result: all selected steps ok in %ss\n' "$(elapsed_since "$T0")"
   fi
+  printf '  disk: %s GiB free for %s\n' "$(free_gib "$TARGET_DIR")" "$TARGET_DIR"
 }
 
 # Always stop the services this run started, whatever happened; a second
@@ -119,6 +130,23 @@ cleanup() {
 }
 
 # ---- the steps ------------------------------------------------------------
+
+# A full disk used to surface as "No space left on device" deep inside a
+# compile ten minutes in; check first and say what is needed where.
+free_gib() {
+  local dir="$1"
+  while [[ ! -d "$dir" ]]; do dir="$(dirname "$dir")"; done
+  df -Pk "$dir" | awk 'NR == 2 { printf "%d", $4 / 1048576 }'
+}
+
+disk_check() {
+  local need="${LINTAS_TEST_MIN_FREE_GIB:-$DISK_NEED_GIB}" have
+  have="$(free_gib "$TARGET_DIR")"
+  echo "free on the file system of $TARGET_DIR: ${have} GiB (a cold run writes about ${DISK_NEED_GIB} GiB)"
+  if ((have < need)); then
+    die "only ${have} GiB free for $TARGET_DIR, need ${need} GiB: free some space or point CARGO_TARGET_DIR elsewhere (LINTAS_TEST_MIN_FREE_GIB overrides the floor)"
+  fi
+}
 
 start_services() {
   "${SERVICES[@]}" start
@@ -165,6 +193,7 @@ main() {
   # from fresh services.
   "${SERVICES[@]}" stop
 
+  step disk disk_check
   step tools tools_ensure
   step services start_services
   step fmt cargo fmt --all -- --check

@@ -421,6 +421,9 @@ impl Engine {
     pub(crate) fn on_assign(&mut self, partitions: &TopicPartitionList) {
         let numbers = partition_numbers(partitions, &self.topics.raw);
         if numbers.is_empty() {
+            // An instance the group gave nothing (more instances than partitions) is a ready
+            // standby; librdkafka calls back for empty assignments too.
+            self.health.set_ready(COMPONENT, true, None);
             return;
         }
         self.health.set_ready(

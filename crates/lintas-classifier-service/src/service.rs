@@ -166,7 +166,17 @@ pub(crate) fn run_blocking(
             operation: "subscribing",
             source,
         })?;
-    health.set_ready(COMPONENT, true, None);
+    // Ready only once the group has handed out an assignment (and its contexts are restored,
+    // see `Engine::on_assign`): ready right after subscribing flipped to not ready a moment
+    // later while the first assignment was being restored.
+    health.set_ready(
+        COMPONENT,
+        false,
+        Some(format!(
+            "joining consumer group {}",
+            config.classifier.group_id
+        )),
+    );
     tracing::info!(
         topic = %kafka.topic_raw,
         group_id = %config.classifier.group_id,

@@ -232,3 +232,26 @@ fn an_unusable_url_is_refused_at_once_naming_the_flag_and_the_value() {
         );
     }
 }
+
+#[test]
+fn a_missing_or_empty_write_key_is_refused_naming_the_environment_variable() {
+    for key in [None, Some(""), Some("  ")] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_lintas"));
+        command
+            .args(["send", "--url", "http://127.0.0.1:9", "-"])
+            .env_remove("LINTAS_WRITE_KEY")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(key) = key {
+            command.env("LINTAS_WRITE_KEY", key);
+        }
+        let output = command.output().expect("lintas runs");
+        assert_eq!(output.status.code(), Some(1), "{key:?}");
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.contains("LINTAS_WRITE_KEY") && stderr.contains("--key"),
+            "{key:?}: {stderr}"
+        );
+    }
+}

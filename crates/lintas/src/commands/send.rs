@@ -37,7 +37,15 @@ pub(crate) struct SendArgs {
     url: String,
     /// Write key of the tenant. Prefer the environment variable: command lines are visible to
     /// other users of the machine.
-    #[arg(long, env = "LINTAS_WRITE_KEY", hide_env_values = true)]
+    // Not `required` for clap: its "missing --key" error would not say that the environment
+    // variable, the better way, is read too. `run` refuses an absent or empty key instead.
+    #[arg(
+        long,
+        env = "LINTAS_WRITE_KEY",
+        hide_env_values = true,
+        default_value = "",
+        hide_default_value = true
+    )]
     key: String,
     /// Events per request, at most the gateway's limit of 1000.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u16).range(1..=1000))]
@@ -66,6 +74,9 @@ struct Stopped {
 }
 
 pub(crate) fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
+    if args.key.trim().is_empty() {
+        bail!("no write key: set LINTAS_WRITE_KEY (or pass --key) to a key of the tenant");
+    }
     // Checked before reading the input: a URL that can never work is not worth a retry.
     let endpoint = events_endpoint(&args.url)?;
     let input = read_input(args.file.as_deref())?;

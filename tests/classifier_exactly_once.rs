@@ -10,6 +10,7 @@ use lintas_integration_tests::classifier::{
     ClassifierTopics, PARTITIONS, chat_event, decode_classified, event_ids, header, producer,
     read_committed, send_event,
 };
+use lintas_integration_tests::task::StoppableTask;
 use lintas_kafka::dlq;
 use rdkafka::Message as _;
 use rdkafka::producer::FutureRecord;
@@ -50,14 +51,9 @@ async fn every_raw_event_is_classified_exactly_once_and_poison_goes_to_the_dlq()
         .map_err(|(error, _)| anyhow::anyhow!("producing poison: {error}"))?;
 
     let health = lintas_telemetry::Health::new();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let service = tokio::spawn(lintas_classifier_service::run(
-        topics.config(),
-        health.clone(),
-        async {
-            stopped.await.ok();
-        },
-    ));
+    let service = StoppableTask::spawn(|stopped| {
+        lintas_classifier_service::run(topics.config(), health.clone(), stopped)
+    });
 
     let classified_topic = topics.classified.clone();
     let records = tokio::task::spawn_blocking(move || {
@@ -130,10 +126,9 @@ async fn every_raw_event_is_classified_exactly_once_and_poison_goes_to_the_dlq()
         "the original bytes are kept"
     );
 
-    stop.send(()).ok();
-    tokio::time::timeout(Duration::from_secs(30), service)
+    tokio::time::timeout(Duration::from_secs(30), service.stop())
         .await
-        .map_err(|_| anyhow::anyhow!("the classifier did not stop within 30s of shutdown"))???;
+        .map_err(|_| anyhow::anyhow!("the classifier did not stop within 30s of shutdown"))??;
     assert!(!health.is_ready(), "not ready after shutdown");
 
     let rendered = metrics.render();

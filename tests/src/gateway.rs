@@ -9,16 +9,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::task::StoppableTask;
+use crate::{test_config, unique_name};
 use lintas_config::Config;
 use lintas_gateway::{GatewaySettings, ServeError};
 use lintas_kafka::topics::{TopicSpec, apply_topics};
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::message::OwnedMessage;
 use rdkafka::{Message as _, Offset, TopicPartitionList};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-
-use crate::{test_config, unique_name};
 
 /// Partitions of a test raw topic: more than one, so keys really spread.
 pub const RAW_PARTITIONS: i32 = 3;
@@ -90,8 +88,7 @@ pub fn gateway_config(topics: &GatewayTopics, extra: &[(String, String)]) -> Con
 pub struct RunningGateway {
     /// Where it listens.
     pub address: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<Result<(), ServeError>>>,
+    task: StoppableTask<ServeError>,
 }
 
 impl RunningGateway {
@@ -102,15 +99,9 @@ impl RunningGateway {
         settings.public_url = public_url;
         let health = lintas_telemetry::Health::new();
         let bound = lintas_gateway::bind(Arc::new(config), settings, metrics, health).await?;
-        let address = bound.local_addr();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(bound.serve(async move {
-            stopped.await.ok();
-        }));
         Ok(Self {
-            address,
-            stop: Some(stop),
-            task: Some(task),
+            address: bound.local_addr(),
+            task: StoppableTask::spawn(|stopped| bound.serve(stopped)),
         })
     }
 
@@ -120,22 +111,8 @@ impl RunningGateway {
     }
 
     /// Stops serving (drain and flush) and waits for it.
-    pub async fn stop(mut self) -> anyhow::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            stop.send(()).ok();
-        }
-        if let Some(task) = self.task.take() {
-            task.await??;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for RunningGateway {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            stop.send(()).ok();
-        }
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.task.stop().await
     }
 }
 

@@ -10,6 +10,7 @@ pub mod gateway;
 pub mod outage;
 pub mod process;
 pub mod sink;
+pub mod task;
 pub mod warehouse;
 
 use std::future::Future;

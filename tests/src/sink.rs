@@ -17,9 +17,9 @@ use prost::Message as _;
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::{Offset, TopicPartitionList};
-use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::task::StoppableTask;
 use crate::{clickhouse_url, test_config, unique_name};
 
 /// Longest wait for one admin or metadata call.
@@ -316,41 +316,21 @@ where
 /// A sink running in this process.
 #[derive(Debug)]
 pub struct RunningSink {
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<Result<(), lintas_sink::SinkError>>>,
+    task: StoppableTask<lintas_sink::SinkError>,
 }
 
 impl RunningSink {
     /// Starts `lintas_sink::run` for `config`.
     pub fn start(config: Config) -> Self {
         let health = lintas_telemetry::Health::new();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(lintas_sink::run(config, health, async move {
-            stopped.await.ok();
-        }));
         Self {
-            stop: Some(stop),
-            task: Some(task),
+            task: StoppableTask::spawn(|stopped| lintas_sink::run(config, health, stopped)),
         }
     }
 
     /// Signals shutdown (flush and commit) and waits for the sink to return.
-    pub async fn stop(mut self) -> anyhow::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            stop.send(()).ok();
-        }
-        if let Some(task) = self.task.take() {
-            task.await??;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for RunningSink {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            stop.send(()).ok();
-        }
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.task.stop().await
     }
 }
 

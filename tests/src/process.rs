@@ -1,11 +1,25 @@
 //! The `lintas` binary as a child process, for tests that kill a role with SIGKILL and restart it.
 //!
-//! The binary is built once per test process with the same cargo that runs the tests
-//! (`cargo build -p lintas`), so a test never runs a stale binary left by an earlier build.
+//! The binary is built once per test process with the same cargo that runs the tests, so a test
+//! never runs a stale binary left by an earlier build. It is built with the feature set of the
+//! test command (`--workspace --all-features`): under `scripts/test.sh` the test build has just
+//! made it and the call is a no-op, where `-p lintas` unified other features and rebuilt
+//! `lintas` and some of its dependencies in every cold CI run.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
+
+/// `cargo` arguments that build the `lintas` binary as `cargo test --workspace --all-features`
+/// does.
+const BUILD_ARGS: &[&str] = &[
+    "build",
+    "--workspace",
+    "--all-features",
+    "--bin",
+    "lintas",
+    "--quiet",
+];
 
 /// Path of a freshly built `lintas` binary (debug profile, same target dir as the tests).
 pub fn lintas_bin() -> &'static Path {
@@ -13,10 +27,10 @@ pub fn lintas_bin() -> &'static Path {
     BIN.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
         let status = Command::new(cargo)
-            .args(["build", "-p", "lintas", "--quiet"])
+            .args(BUILD_ARGS)
             .status()
-            .unwrap_or_else(|error| panic!("could not run cargo build -p lintas: {error}"));
-        assert!(status.success(), "cargo build -p lintas failed: {status}");
+            .unwrap_or_else(|error| panic!("could not run cargo {BUILD_ARGS:?}: {error}"));
+        assert!(status.success(), "cargo {BUILD_ARGS:?} failed: {status}");
         // Test binaries live in <target>/<profile>/deps; the `lintas` binary in <target>/<profile>.
         let exe = std::env::current_exe().unwrap_or_else(|error| panic!("current_exe: {error}"));
         let profile_dir = exe

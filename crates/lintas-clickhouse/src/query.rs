@@ -179,18 +179,19 @@ fn literal(name: &str, ty: &str, value: &str) -> Result<String, Error> {
     match ty {
         "String" => Ok(quote_string(value)),
         "Date" => {
-            if !is_date(value) {
-                return Err(invalid("expected YYYY-MM-DD"));
+            let date = parse_date(value).ok_or_else(|| invalid("expected YYYY-MM-DD"))?;
+            if !in_server_range(date) {
+                return Err(invalid(DATE_RANGE));
             }
             Ok(format!("toDate('{value}')"))
         }
         "DateTime" => {
-            let ok = value.len() == 19
-                && is_date(&value[..10])
-                && value.as_bytes()[10] == b' '
-                && is_time(&value[11..]);
-            if !ok {
-                return Err(invalid("expected 'YYYY-MM-DD hh:mm:ss' (UTC)"));
+            let time = (value.len() == 19 && digits_except(value, &[4, 7, 10, 13, 16]))
+                .then(|| chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%d %H:%M:%S").ok())
+                .flatten()
+                .ok_or_else(|| invalid("expected 'YYYY-MM-DD hh:mm:ss' (UTC)"))?;
+            if !in_server_range(time.date()) {
+                return Err(invalid(DATE_RANGE));
             }
             Ok(format!("toDateTime('{value}', 'UTC')"))
         }
@@ -206,31 +207,32 @@ fn literal(name: &str, ty: &str, value: &str) -> Result<String, Error> {
     }
 }
 
-fn is_date(text: &str) -> bool {
-    let b = text.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && [0, 1, 2, 3, 5, 6, 8, 9]
-            .iter()
-            .all(|&i| b[i].is_ascii_digit())
-        && (1..=12).contains(&two(&b[5..7]))
-        && (1..=31).contains(&two(&b[8..10]))
+/// What `Date` and `DateTime` hold on every supported server (days and seconds since 1970 as
+/// unsigned integers). Outside it ClickHouse 18.16 does not refuse a literal but wraps or clamps
+/// it, so a typo like 9999-12-31 would silently query the wrong days.
+const DATE_RANGE: &str = "outside the dates ClickHouse stores, 1970-01-01 to 2105-12-31";
+
+fn in_server_range(date: chrono::NaiveDate) -> bool {
+    let first = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    let last = chrono::NaiveDate::from_ymd_opt(2105, 12, 31).expect("valid date");
+    (first..=last).contains(&date)
 }
 
-fn is_time(text: &str) -> bool {
-    let b = text.as_bytes();
-    b.len() == 8
-        && b[2] == b':'
-        && b[5] == b':'
-        && [0, 1, 3, 4, 6, 7].iter().all(|&i| b[i].is_ascii_digit())
-        && two(&b[0..2]) < 24
-        && two(&b[3..5]) < 60
-        && two(&b[6..8]) < 60
+/// Exactly `YYYY-MM-DD` and a real calendar day (no 2026-02-31, which the server would roll
+/// over into March).
+fn parse_date(text: &str) -> Option<chrono::NaiveDate> {
+    if text.len() != 10 || !digits_except(text, &[4, 7]) {
+        return None;
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
 }
 
-fn two(b: &[u8]) -> u32 {
-    u32::from(b[0] - b'0') * 10 + u32::from(b[1] - b'0')
+/// Every byte an ASCII digit except at `separators`: chrono alone would accept a sign or a
+/// space inside a field, which is not the fixed-width form the pack documents.
+fn digits_except(text: &str, separators: &[usize]) -> bool {
+    text.bytes()
+        .enumerate()
+        .all(|(i, b)| separators.contains(&i) || b.is_ascii_digit())
 }
 
 /// `'text'` with `\` and `'` escaped, the ClickHouse string literal syntax of every version.

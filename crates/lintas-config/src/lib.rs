@@ -171,7 +171,8 @@ pub fn load_raw(
         };
         let text = std::fs::read_to_string(path).map_err(|error| load_error(error.to_string()))?;
         // Parsed here first so that a syntax error names this file, with line and column.
-        toml::from_str::<toml::Table>(&text).map_err(|error| load_error(error.to_string()))?;
+        toml::from_str::<toml::Table>(&text)
+            .map_err(|error| load_error(describe_syntax_error(&text, &error)))?;
         builder = builder.add_source(File::from_str(&text, FileFormat::Toml));
     }
     // No `try_parsing`: it would turn a password "007" into the number 7. Every value stays a
@@ -189,6 +190,19 @@ pub fn load_raw(
             message: error.to_string(),
         })?;
     Ok(RawConfig::from_tree(merged))
+}
+
+/// The parser's message and position, without the excerpt of the line that `toml`'s `Display`
+/// adds: the broken line is often the one holding a password or webhook secret.
+fn describe_syntax_error(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim_end();
+    let Some(span) = error.span() else {
+        return message.to_owned();
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("TOML syntax error at line {line}, column {column}: {message}")
 }
 
 /// Validates merged layers into the typed [`Config`] (pure: no I/O).

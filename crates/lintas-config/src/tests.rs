@@ -469,6 +469,17 @@ fn a_toml_syntax_error_names_the_file() {
 }
 
 #[test]
+fn a_toml_syntax_error_gives_the_position_without_quoting_the_line() {
+    // An unterminated string on a secret's line: the excerpt would print the secret.
+    let file = toml_file("[clickhouse]\nurl = \"http://ch:8123\"\npassword = \"s3cr3t-value\n");
+    let message = load(Some(file.path()), HashMap::new())
+        .expect_err("syntax error")
+        .to_string();
+    assert!(message.contains("line 3, column"), "{message}");
+    assert!(!message.contains("s3cr3t-value"), "{message}");
+}
+
+#[test]
 fn the_gateway_public_url_is_optional_and_validated() {
     let config = load_env(&[]).expect("defaults");
     assert_eq!(config.gateway.public_url, None);

@@ -15,6 +15,12 @@ fn text(bytes: &[u8]) -> String {
 }
 
 fn write_rows(path: &Path) {
+    write_labeled(path, false);
+}
+
+/// The rows, or with `swapped` the same texts under each other's labels (service <-> sales), so
+/// a model trained on the rows must score low on them.
+fn write_labeled(path: &Path, swapped: bool) {
     let rows = [
         (
             "a1",
@@ -55,7 +61,12 @@ fn write_rows(path: &Path) {
     ];
     let lines: Vec<String> = rows
         .iter()
-        .map(|(id, text, kind, stage)| {
+        .map(|&(id, text, kind, stage)| {
+            let (kind, stage) = match (swapped, kind) {
+                (false, _) => (kind, stage),
+                (true, "service") => ("sales", "consideration"),
+                (true, _) => ("service", "retention"),
+            };
             format!(
                 r#"{{"id":"{id}","source":"test","lang":"en","text":"{text}","interaction_type":"{kind}","journey_stage":"{stage}"}}"#
             )
@@ -107,16 +118,42 @@ fn train_writes_a_model_that_eval_loads_and_thresholds_gate() {
         assert!(report.contains(part), "missing {part} in:\n{report}");
     }
 
+    let swapped = directory.path().join("swapped.jsonl");
+    write_labeled(&swapped, true);
     let output = lintas(&[
         "eval",
-        rows_arg,
+        swapped.to_str().expect("utf-8 path"),
         "--model",
         model_arg,
         "--min-macro-f1",
-        "1.01",
+        "0.5",
     ]);
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stdout));
     assert!(text(&output.stderr).contains("below threshold: overall"));
+
+    // A threshold that can never be met, or is always met, is refused up front.
+    for bad in ["1.01", "NaN"] {
+        let output = lintas(&[
+            "eval",
+            rows_arg,
+            "--model",
+            model_arg,
+            "--min-macro-f1",
+            bad,
+        ]);
+        assert_eq!(output.status.code(), Some(2), "{bad}");
+        assert!(text(&output.stderr).contains("between 0 and 1"), "{bad}");
+    }
+
+    // The model is never written over its own training data.
+    let output = lintas(&["train", "--input", rows_arg, "--output", rows_arg]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("is also a training file"));
+    assert!(
+        std::fs::read_to_string(&rows)
+            .expect("rows")
+            .starts_with("{\"id\":\"a1\"")
+    );
 }
 
 #[test]

@@ -155,33 +155,52 @@ fn query_lists_the_pack_and_prints_rendered_sql() {
         stderr.contains("unknown query \"nps\"; available: channel_mix"),
         "{stderr}"
     );
+
+    let twice = lintas(
+        &[
+            "query",
+            "open_service_load",
+            "--sql",
+            "--param",
+            "tenant=acme-shop",
+            "--param",
+            "tenant=other-shop",
+        ],
+        &[],
+    );
+    assert!(!twice.status.success());
+    let stderr = String::from_utf8_lossy(&twice.stderr);
+    assert!(stderr.contains("--param tenant given twice"), "{stderr}");
 }
 
 #[test]
-fn query_gives_up_after_the_request_timeout_when_the_server_never_answers() {
+fn migrate_and_query_give_up_after_the_request_timeout_when_the_server_never_answers() {
     // Connections complete in the kernel's backlog, but nobody ever reads or answers.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     let url = format!("http://{}", silent.local_addr().expect("address"));
-    let output = lintas(
-        &[
-            "query",
-            "customer_timeline",
-            "--param",
-            "tenant=t",
-            "--param",
-            "customer=c",
-        ],
-        &[
-            ("LINTAS__CLICKHOUSE__URL", &url),
-            ("LINTAS__CLICKHOUSE__REQUEST_TIMEOUT", "1s"),
-        ],
-    );
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("within clickhouse.request_timeout (1s)"),
-        "{stderr}"
-    );
+    let query = [
+        "query",
+        "customer_timeline",
+        "--param",
+        "tenant=t",
+        "--param",
+        "customer=c",
+    ];
+    for args in [&["migrate"][..], &["migrate", "--dry-run"], &query] {
+        let output = lintas(
+            args,
+            &[
+                ("LINTAS__CLICKHOUSE__URL", &url),
+                ("LINTAS__CLICKHOUSE__REQUEST_TIMEOUT", "1s"),
+            ],
+        );
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("within clickhouse.request_timeout (1s)"),
+            "{args:?}: {stderr}"
+        );
+    }
 }
 
 #[test]

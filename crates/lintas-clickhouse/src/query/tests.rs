@@ -90,7 +90,16 @@ fn unknown_params_and_bad_values_are_refused() {
         query.render(&typo),
         Err(Error::UnknownParam { .. })
     ));
-    for bad in ["2026-3-01", "2026-13-01", "2026-03-01' OR 1", "yesterday"] {
+    for bad in [
+        "2026-3-01",
+        "2026-13-01",
+        "2026-03-01' OR 1",
+        "yesterday",
+        "2026-02-31",
+        "2026-02-+1",
+        "9999-12-31",
+        "1969-12-31",
+    ] {
         let mut values = params(&base);
         values.insert("from".to_owned(), bad.to_owned());
         let error = query.render(&values).expect_err(bad);
@@ -101,6 +110,17 @@ fn unknown_params_and_bad_values_are_refused() {
     }
     assert!(literal("n", "UInt32", "-1").is_err());
     assert!(literal("t", "DateTime", "2026-03-01T00:00:00").is_err());
+    assert!(literal("t", "DateTime", "2026-02-29 00:00:00").is_err());
+    assert!(literal("t", "DateTime", "2026-03-01 24:00:00").is_err());
+    assert_eq!(
+        literal("t", "DateTime", "2028-02-29 23:59:59").expect("leap day"),
+        "toDateTime('2028-02-29 23:59:59', 'UTC')"
+    );
+    let error = literal("d", "Date", "9999-12-31").expect_err("out of range");
+    assert!(
+        error.to_string().contains("1970-01-01 to 2105-12-31"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -32,11 +32,23 @@ pub(crate) struct EvalArgs {
     #[arg(long)]
     keywords_only: bool,
     /// Exit 1 if the overall macro-F1 of either field is below this.
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", value_parser = parse_score)]
     min_macro_f1: Option<f64>,
     /// Exit 1 if the macro-F1 of either field within any language is below this.
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", value_parser = parse_score)]
     min_language_macro_f1: Option<f64>,
+}
+
+/// A threshold outside [0, 1] can never be met (2) or is always met (NaN, -1): both would make
+/// a CI gate meaningless without anyone noticing.
+fn parse_score(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(score) if (0.0..=1.0).contains(&score) => Ok(score),
+        Ok(_) => Err("a macro-F1 is between 0 and 1, e.g. 0.9".to_owned()),
+        Err(error) => Err(format!(
+            "{error}: expected a number between 0 and 1, e.g. 0.9"
+        )),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -101,4 +113,19 @@ pub(crate) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         eprintln!("below threshold: {failure}");
     }
     Ok(ExitCode::FAILURE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_score;
+
+    #[test]
+    fn thresholds_outside_zero_to_one_are_refused() {
+        assert_eq!(parse_score("0.9"), Ok(0.9));
+        assert_eq!(parse_score("1"), Ok(1.0));
+        for bad in ["NaN", "2", "-0.1", "inf", "high"] {
+            let error = parse_score(bad).expect_err(bad);
+            assert!(error.contains("between 0 and 1"), "{bad}: {error}");
+        }
+    }
 }

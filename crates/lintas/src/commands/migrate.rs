@@ -30,9 +30,7 @@ pub(crate) fn run(args: MigrateArgs, path: Option<&Path>) -> anyhow::Result<Exit
         .build()?;
     let capabilities = match &args.server_version {
         Some(text) => ServerCapabilities::new(ServerVersion::parse(text)?),
-        None => runtime
-            .block_on(ServerCapabilities::detect(&client))
-            .with_context(|| format!("connecting to {}", config.clickhouse.url))?,
+        None => runtime.block_on(detect(&config.clickhouse))?,
     };
     let options = lintas_clickhouse::schema_options(&config, &capabilities);
     if args.dry_run {
@@ -50,12 +48,27 @@ pub(crate) fn run(args: MigrateArgs, path: Option<&Path>) -> anyhow::Result<Exit
 /// `lintas migrate`. Returns the one-line summary `lintas migrate` prints.
 pub(crate) async fn apply(config: &lintas_config::Config) -> anyhow::Result<String> {
     let client = lintas_clickhouse::server_client(&config.clickhouse);
-    let capabilities = ServerCapabilities::detect(&client)
-        .await
-        .with_context(|| format!("connecting to {}", config.clickhouse.url))?;
+    let capabilities = detect(&config.clickhouse).await?;
     let options = lintas_clickhouse::schema_options(config, &capabilities);
     let report = migrate(&client, &options, &capabilities).await?;
     Ok(summary(&capabilities, &options.database, &report))
+}
+
+/// `SELECT version()` within `clickhouse.request_timeout`. The `clickhouse` client has no
+/// request timeout of its own: a port that accepts connections and never answers (a proxy with
+/// no backend, the wrong service) hung `lintas migrate` forever. Only this first call is
+/// bounded: once a real server answered, a slow DDL (`ON CLUSTER` waiting for replicas) is
+/// bounded by the server's own `distributed_ddl_task_timeout`.
+async fn detect(config: &lintas_config::ClickhouseConfig) -> anyhow::Result<ServerCapabilities> {
+    let client = lintas_clickhouse::server_client(config);
+    match tokio::time::timeout(config.request_timeout, ServerCapabilities::detect(&client)).await {
+        Ok(detected) => detected.with_context(|| format!("connecting to {}", config.url)),
+        Err(_) => anyhow::bail!(
+            "no answer from {} within clickhouse.request_timeout ({}) to SELECT version()",
+            config.url,
+            humantime::format_duration(config.request_timeout)
+        ),
+    }
 }
 
 fn summary(

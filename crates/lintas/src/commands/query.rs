@@ -58,7 +58,14 @@ pub(crate) fn run(args: QueryArgs, path: Option<&Path>) -> anyhow::Result<ExitCo
         return Ok(ExitCode::SUCCESS);
     };
     let query = PackQuery::find(&name)?;
-    let values: BTreeMap<String, String> = args.params.into_iter().collect();
+    let mut values = BTreeMap::new();
+    for (key, value) in args.params {
+        // Last-wins would silently run another range than the one the analyst read first.
+        if values.contains_key(&key) {
+            anyhow::bail!("--param {key} given twice: give each parameter once");
+        }
+        values.insert(key, value);
+    }
     let sql = query.render(&values)?;
     if args.sql {
         println!("{sql}");
@@ -104,8 +111,29 @@ pub(crate) fn run(args: QueryArgs, path: Option<&Path>) -> anyhow::Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
+/// A cell as it can be shown in a terminal: customer text may hold newlines, tabs or escape
+/// sequences, which would break the columns or drive the terminal.
+fn printable(cell: &str) -> String {
+    if !cell.chars().any(char::is_control) {
+        return cell.to_owned();
+    }
+    cell.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// Columns padded to their widest cell (in characters), two spaces apart.
 fn render_table(rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| row.iter().map(|cell| printable(cell)).collect())
+        .collect();
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
         .map(|c| {
@@ -167,5 +195,17 @@ mod tests {
             vec!["messaging".to_owned(), "12".to_owned()],
         ];
         assert_eq!(render_table(&rows), "channel    n\nmessaging  12\n");
+    }
+
+    #[test]
+    fn control_characters_in_cells_are_shown_escaped() {
+        let rows = vec![
+            vec!["text".to_owned(), "n".to_owned()],
+            vec!["hi\nthere\t\u{1b}[31m".to_owned(), "1".to_owned()],
+        ];
+        let table = render_table(&rows);
+        assert_eq!(table.lines().count(), 2, "{table}");
+        assert!(table.contains("hi\\nthere\\t\\u{1b}[31m  1"), "{table}");
+        assert!(!table.contains('\u{1b}'), "{table}");
     }
 }

@@ -54,7 +54,7 @@ pub(crate) struct SendArgs {
     #[arg(long, default_value_t = 5)]
     max_retries: u32,
     /// Longest wait for one response, e.g. `30s`.
-    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "30s", value_parser = parse_timeout)]
     timeout: Duration,
     /// JSON file to send; `-` or nothing reads stdin.
     file: Option<PathBuf>,
@@ -160,15 +160,48 @@ fn parse_events(input: &str) -> anyhow::Result<Vec<Value>> {
 /// (which would end up before `/v1/events`).
 fn events_endpoint(base: &str) -> anyhow::Result<String> {
     let example = "such as http://127.0.0.1:8080";
+    // Errors quote the URL as given, so a user name or password in it is masked first: it
+    // would otherwise land in terminals and CI logs.
+    let shown = redact_userinfo(base);
     let url = reqwest::Url::parse(base.trim())
-        .with_context(|| format!("--url {base:?} is not an absolute URL {example}"))?;
+        .with_context(|| format!("--url {shown:?} is not an absolute URL {example}"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        bail!(
+            "--url {shown:?} carries a user name or password: the gateway authenticates by the \
+             write key (LINTAS_WRITE_KEY), give its base URL alone, {example}"
+        );
+    }
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        bail!("--url {base:?} must be an http or https URL of the gateway, {example}");
+        bail!("--url {shown:?} must be an http or https URL of the gateway, {example}");
     }
     if url.query().is_some() || url.fragment().is_some() {
-        bail!("--url {base:?} must be the gateway's base URL, without a query or fragment");
+        bail!("--url {shown:?} must be the gateway's base URL, without a query or fragment");
     }
-    Ok(format!("{}/v1/events", url.as_str().trim_end_matches('/')))
+    let base = url.as_str().trim_end_matches('/');
+    // The endpoint itself is a common thing to paste; appending to it would only earn a 404.
+    if base.ends_with("/v1/events") {
+        return Ok(base.to_owned());
+    }
+    Ok(format!("{base}/v1/events"))
+}
+
+/// `scheme://user:pass@host` -> `scheme://***@host`. Only for showing a URL in an error, also
+/// one that does not parse (`http//user:pass@host`), so everything up to the last `@` goes.
+fn redact_userinfo(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    match url[start..].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..start], &url[start + at..]),
+        None => url.to_owned(),
+    }
+}
+
+/// A zero timeout would fail every request before it is sent, which reads like a dead gateway.
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let timeout = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    if timeout.is_zero() {
+        return Err("must be longer than zero, e.g. 30s".to_owned());
+    }
+    Ok(timeout)
 }
 
 async fn send_all(
@@ -348,6 +381,56 @@ mod tests {
             parse_events(r#"{"a": 1}"#).expect("one event"),
             vec![json!({"a": 1})]
         );
+    }
+
+    #[test]
+    fn the_endpoint_is_the_base_url_plus_the_events_path_once() {
+        for base in [
+            "http://127.0.0.1:8080",
+            "http://127.0.0.1:8080/",
+            "http://127.0.0.1:8080/v1/events",
+        ] {
+            assert_eq!(
+                events_endpoint(base).expect(base),
+                "http://127.0.0.1:8080/v1/events"
+            );
+        }
+        assert_eq!(
+            events_endpoint("https://ingest.example.com/lintas").expect("prefix"),
+            "https://ingest.example.com/lintas/v1/events"
+        );
+        for bad in ["127.0.0.1:8080", "ftp://h", "http://h/?a=1", "http://h/#x"] {
+            assert!(events_endpoint(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn credentials_in_the_url_are_refused_without_being_printed() {
+        for base in [
+            "http://ops:hunter2-secret@127.0.0.1:8080",
+            "http://ops:hunter2-secret@127.0.0.1:8080/?q=1",
+            "http//ops:hunter2-secret@bad",
+        ] {
+            let error = format!("{:#}", events_endpoint(base).expect_err(base));
+            assert!(!error.contains("hunter2-secret"), "{error}");
+        }
+        let error = format!(
+            "{:#}",
+            events_endpoint("http://ops:pw@h:1").expect_err("userinfo")
+        );
+        assert!(error.contains("LINTAS_WRITE_KEY"), "{error}");
+        assert!(error.contains("http://***@h:1"), "{error}");
+    }
+
+    #[test]
+    fn a_zero_timeout_is_refused() {
+        assert!(
+            parse_timeout("0s")
+                .expect_err("a zero timeout")
+                .contains("longer than zero")
+        );
+        assert!(parse_timeout("soon").is_err());
+        assert_eq!(parse_timeout("250ms"), Ok(Duration::from_millis(250)));
     }
 
     #[test]

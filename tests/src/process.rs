@@ -26,8 +26,18 @@ pub fn lintas_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
-            .args(BUILD_ARGS)
+        let mut command = Command::new(cargo);
+        command.args(BUILD_ARGS);
+        // cargo sets these for the test process, not for the shell that ran `cargo test`. Build
+        // scripts that watch them (ring's `rerun-if-env-changed=CARGO_MANIFEST_DIR`, ...) would
+        // see a change, and this build and the next `cargo test` would each rebuild ring and
+        // everything above it, 30 s apiece.
+        for (key, _) in std::env::vars_os() {
+            if is_set_by_cargo_for_tests(&key.to_string_lossy()) {
+                command.env_remove(key);
+            }
+        }
+        let status = command
             .status()
             .unwrap_or_else(|error| panic!("could not run cargo {BUILD_ARGS:?}: {error}"));
         assert!(status.success(), "cargo {BUILD_ARGS:?} failed: {status}");
@@ -41,6 +51,19 @@ pub fn lintas_bin() -> &'static Path {
         assert!(bin.is_file(), "{} was not built", bin.display());
         bin
     })
+}
+
+fn is_set_by_cargo_for_tests(key: &str) -> bool {
+    const EXACT: &[&str] = &[
+        "CARGO_MANIFEST_DIR",
+        "CARGO_MANIFEST_PATH",
+        "CARGO_MANIFEST_LINKS",
+        "CARGO_CRATE_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "OUT_DIR",
+    ];
+    EXACT.contains(&key) || key.starts_with("CARGO_PKG_") || key.starts_with("CARGO_BIN_")
 }
 
 /// A running `lintas <args>` child, killed (SIGKILL) when dropped so a failing test leaves no

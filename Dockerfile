@@ -10,10 +10,11 @@ ARG RUST_VERSION=1.95.0
 ARG DEBIAN_RELEASE=bookworm
 
 FROM rust:${RUST_VERSION}-slim-${DEBIAN_RELEASE} AS build
-# librdkafka is compiled from source by rdkafka-sys (make, a C/C++ compiler); zlib is linked
-# from the system, hence zlib1g in the runtime image.
+# librdkafka is compiled from source by rdkafka-sys (make, a C/C++ compiler); zlib and OpenSSL
+# (Kafka TLS and SCRAM) are linked from the system, hence zlib1g and libssl3 in the runtime image.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends build-essential pkg-config python3 zlib1g-dev \
+       libssl-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # .dockerignore admits only what the build reads: manifests, toolchain file, sources, proto/, sql/.
@@ -36,7 +37,7 @@ LABEL org.opencontainers.image.title="lintas" \
       org.opencontainers.image.revision="${REVISION}"
 # ca-certificates: https to ClickHouse and `lintas send`, TLS to Kafka with public CAs.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates zlib1g \
+    && apt-get install -y --no-install-recommends ca-certificates libssl3 zlib1g \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 lintas \
     && useradd --system --uid 10001 --gid lintas --home-dir /nonexistent --no-create-home \

@@ -26,6 +26,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=scripts/lib/common.sh
 source "$ROOT/scripts/lib/common.sh"
+# shellcheck source=scripts/lib/tools.sh
+source "$ROOT/scripts/lib/tools.sh"
 
 DIR="${QUICKSTART_DIR:-$ROOT/target/quickstart}"
 mkdir -p "$DIR"
@@ -40,6 +42,8 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "building lintas and lintas-shop-day (profile $PROFILE)"
 build_started="$(now_s)"
+tools_path
+tools_native
 cargo build --profile "$PROFILE" -p lintas -p lintas-shop-day --manifest-path "$ROOT/Cargo.toml"
 target_dir="$(cargo metadata --format-version 1 --no-deps --manifest-path "$ROOT/Cargo.toml" |
   sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"

@@ -44,9 +44,15 @@ write_env() {
     if kafka_running "$RUN"; then
       echo "export LINTAS_TEST_KAFKA_BROKERS=$(kafka_bootstrap "$RUN")"
       echo "export LINTAS_TEST_KAFKA_PID=$(kafka_pid "$RUN")"
+      echo "export LINTAS_TEST_KAFKA_SASL_SSL_BROKERS=$(kafka_sasl_ssl_bootstrap "$RUN")"
+      echo "export LINTAS_TEST_KAFKA_CA=$(kafka_ca "$RUN")"
+      echo "export LINTAS_TEST_KAFKA_SASL_USER=$LINTAS_KAFKA_TEST_USER"
+      echo "export LINTAS_TEST_KAFKA_SASL_PASSWORD=$LINTAS_KAFKA_TEST_PASSWORD"
     fi
     if clickhouse_running "$RUN"; then
       echo "export LINTAS_TEST_CLICKHOUSE_URL=$(clickhouse_url "$RUN")"
+      echo "export LINTAS_TEST_CLICKHOUSE_HTTPS_URL=$(clickhouse_https_url "$RUN")"
+      echo "export LINTAS_TEST_CLICKHOUSE_CA=$(clickhouse_ca "$RUN")"
       echo "export LINTAS_TEST_CLICKHOUSE_PID=$(clickhouse_pid "$RUN")"
     fi
     echo "export LINTAS_RUN_DIR=$RUN"

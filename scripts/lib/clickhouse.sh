@@ -16,6 +16,9 @@
 #   clickhouse_restart RUN    clickhouse_stop + clickhouse_resume
 #   clickhouse_running RUN    true while the server process is alive
 #   clickhouse_url RUN        prints http://127.0.0.1:PORT
+#   clickhouse_https_url RUN  prints https://127.0.0.1:PORT (certificate from
+#                             clickhouse_ca RUN, a CA made for this server)
+#   clickhouse_ca RUN         prints the path of that CA certificate (PEM)
 #   clickhouse_pid RUN        prints the server's pid
 #   clickhouse_query RUN SQL  run SQL over HTTP, print the result
 
@@ -70,15 +73,23 @@ clickhouse_url() {
   echo "http://127.0.0.1:$http"
 }
 
+clickhouse_https_url() {
+  local _http _tcp _inter https
+  read -r _http _tcp _inter https <"$(clickhouse_dir "$1")/ports"
+  echo "https://127.0.0.1:$https"
+}
+
+clickhouse_ca() { echo "$(clickhouse_dir "$1")/tls/ca.pem"; }
+
 clickhouse_query() {
   curl -fsS --max-time 60 "$(clickhouse_url "$1")/" --data-binary "$2"
 }
 
 # Start the server from RUN/clickhouse (ports recorded) and wait for it.
 clickhouse_launch() {
-  local run="$1" dir http tcp inter pid start deadline version listening
+  local run="$1" dir http tcp inter https pid start deadline version listening
   dir="$(clickhouse_dir "$run")"
-  read -r http tcp inter <"$dir/ports"
+  read -r http tcp inter https <"$dir/ports"
   mkdir -p "$dir/data" "$dir/tmp" "$dir/uf" "$dir/fs"
   start="$(now_s)"
   # Exactly the invocation of ARCHITECTURE.md section 5, plus listen_host:
@@ -90,6 +101,10 @@ clickhouse_launch() {
     --logger.log="$dir/log" --logger.errorlog="$dir/err" \
     --user_files_path="$dir/uf/" --format_schema_path="$dir/fs/" \
     --listen_host=127.0.0.1 \
+    --https_port="$https" \
+    --openSSL.server.certificateFile="$dir/tls/server.crt" \
+    --openSSL.server.privateKeyFile="$dir/tls/server.key" \
+    --openSSL.server.dhParamsFile="$dir/tls/dhparam.pem" \
     >>"$dir/stdout" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$dir/clickhouse.pid"
@@ -117,7 +132,7 @@ clickhouse_launch() {
   fi
   version="$(clickhouse_query "$run" 'SELECT version()')"
   echo "clickhouse: server $version on http://127.0.0.1:$http" \
-    "(tcp $tcp, pid $pid, ready in $(elapsed_since "$start")s, log $dir/log)"
+    "(https $https, tcp $tcp, pid $pid, ready in $(elapsed_since "$start")s, log $dir/log)"
 }
 
 clickhouse_start() {
@@ -132,8 +147,9 @@ clickhouse_start() {
   # the way to keep data (fault tests).
   rm -rf "$dir"
   mkdir -p "$dir"
-  mapfile -t ports < <(free_ports 3)
-  echo "${LINTAS_CLICKHOUSE_HTTP_PORT:-${ports[0]}} ${ports[1]} ${ports[2]}" >"$dir/ports"
+  mapfile -t ports < <(free_ports 4)
+  echo "${LINTAS_CLICKHOUSE_HTTP_PORT:-${ports[0]}} ${ports[1]} ${ports[2]} ${ports[3]}" >"$dir/ports"
+  make_test_tls "$dir/tls"
   clickhouse_launch "$run"
 }
 

@@ -14,7 +14,12 @@
 #   kafka_resume RUN          start again on the same ports and data dir
 #   kafka_restart RUN         kafka_stop + kafka_resume
 #   kafka_running RUN         true while the broker process is alive
-#   kafka_bootstrap RUN       prints 127.0.0.1:PORT
+#   kafka_bootstrap RUN       prints 127.0.0.1:PORT (PLAINTEXT listener)
+#   kafka_sasl_ssl_bootstrap RUN  prints 127.0.0.1:PORT of the SASL_SSL
+#                             listener: TLS with a certificate from the CA
+#                             kafka_ca RUN, SASL PLAIN and SCRAM-SHA-256 for
+#                             user $LINTAS_KAFKA_TEST_USER
+#   kafka_ca RUN              prints the path of that CA certificate (PEM)
 #   kafka_pid RUN             prints the broker's pid
 #   kafka_tool CLASS ARGS...  run a Kafka tools class from the cached jars
 
@@ -28,6 +33,10 @@ LINTAS_KAFKA_POM="$(cd "$(dirname "${BASH_SOURCE[0]}")/../kafka" && pwd)/pom.xml
 # Max heap of the broker; small on purpose: 2-core test machines also run
 # ClickHouse, cargo and the tests themselves.
 LINTAS_KAFKA_HEAP="${LINTAS_KAFKA_HEAP:--Xms256m -Xmx512m}"
+# The SASL user of the SASL_SSL listener: a throwaway credential of the local
+# test broker, never a real one.
+LINTAS_KAFKA_TEST_USER="lintas"
+LINTAS_KAFKA_TEST_PASSWORD="lintas-test-password"
 
 kafka_home() { echo "$LINTAS_CACHE_DIR/kafka-$LINTAS_KAFKA_VERSION"; }
 kafka_libs() { echo "$(kafka_home)/libs"; }
@@ -123,6 +132,14 @@ kafka_bootstrap() {
   echo "127.0.0.1:$port"
 }
 
+kafka_sasl_ssl_bootstrap() {
+  local _port _cport sport
+  read -r _port _cport sport <"$(kafka_dir "$1")/ports"
+  echo "127.0.0.1:$sport"
+}
+
+kafka_ca() { echo "$(kafka_dir "$1")/tls/ca.pem"; }
+
 # A KRaft cluster id is 16 random bytes in unpadded base64url. Done in bash
 # to save a JVM start (StorageTool random-uuid); a leading '-' would be read
 # as an option, which is also why Kafka's own generator avoids it.
@@ -136,18 +153,26 @@ kafka_cluster_id() {
 }
 
 kafka_write_config() {
-  local dir="$1" port="$2" cport="$3"
+  local dir="$1" port="$2" cport="$3" sport="$4"
   cat >"$dir/server.properties" <<EOF
 # Single-node KRaft test broker written by scripts/lib/kafka.sh.
 process.roles=broker,controller
 node.id=1
 # Dynamic quorum (KIP-853), formatted with StorageTool --standalone.
 controller.quorum.bootstrap.servers=127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://127.0.0.1:$port,SASL_SSL://127.0.0.1:$sport,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_SSL://127.0.0.1:$sport,CONTROLLER://127.0.0.1:$cport
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
+# The secured listener, as production brokers run it: TLS with a certificate
+# from a private CA (PEM keystore: key and chain in one file), SASL PLAIN and
+# SCRAM-SHA-256 (its credential is written by StorageTool format --add-scram).
+listener.name.sasl_ssl.ssl.keystore.type=PEM
+listener.name.sasl_ssl.ssl.keystore.location=$dir/tls/server.pem
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$LINTAS_KAFKA_TEST_USER="$LINTAS_KAFKA_TEST_PASSWORD";
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 log.dirs=$dir/data
 # One node: every internal topic must live with a single replica.
 offsets.topic.replication.factor=1
@@ -225,7 +250,7 @@ kafka_launch() {
 }
 
 kafka_start() {
-  local run="${1:?run dir}" dir ports port cport cluster_id
+  local run="${1:?run dir}" dir ports port cport sport cluster_id
   dir="$(kafka_dir "$run")"
   if kafka_running "$run"; then
     log "kafka: already running (pid $(kafka_pid "$run")) on $(kafka_bootstrap "$run")"
@@ -237,16 +262,20 @@ kafka_start() {
   # run. kafka_restart is the way to keep data.
   rm -rf "$dir"
   mkdir -p "$dir/data"
-  mapfile -t ports < <(free_ports 2)
+  mapfile -t ports < <(free_ports 3)
   port="${LINTAS_KAFKA_PORT:-${ports[0]}}"
   cport="${ports[1]}"
+  sport="${ports[2]}"
   [[ "$cport" == "$port" ]] && cport="${ports[0]}"
-  echo "$port $cport" >"$dir/ports"
-  kafka_write_config "$dir" "$port" "$cport"
+  [[ "$sport" == "$port" ]] && sport="${ports[0]}"
+  echo "$port $cport $sport" >"$dir/ports"
+  make_test_tls "$dir/tls"
+  kafka_write_config "$dir" "$port" "$cport" "$sport"
   cluster_id="$(kafka_cluster_id)"
   # Kafka 4.x formats storage with kafka.tools.StorageTool (in kafka_2.13);
   # --standalone makes this node the single voter of a dynamic quorum.
   if ! kafka_tool kafka.tools.StorageTool format --standalone \
+    --add-scram "SCRAM-SHA-256=[name=$LINTAS_KAFKA_TEST_USER,password=$LINTAS_KAFKA_TEST_PASSWORD]" \
     -t "$cluster_id" -c "$dir/server.properties" >"$dir/format.log" 2>&1; then
     cat "$dir/format.log" >&2
     die "kafka: formatting storage failed"

@@ -8,6 +8,7 @@
 #   tools_path     put Go's and Cargo's bin dirs on PATH
 #   tools_buf      go install buf if it is missing or another version
 #   tools_rust     rustup component add rustfmt/clippy if missing
+#   tools_native   apt-get install the C headers the build links (OpenSSL)
 #   tools_ensure   all of the above
 
 # shellcheck source=scripts/lib/common.sh
@@ -73,17 +74,34 @@ tools_rust() {
   fi
 }
 
+# librdkafka is built with TLS and SCRAM (rdkafka's `ssl` feature), which
+# links the system OpenSSL through openssl-sys: it needs the headers and
+# pkg-config. Present on a usual Debian build machine; installed otherwise.
+tools_native() {
+  local pkgs=()
+  command -v pkg-config >/dev/null 2>&1 || pkgs+=(pkg-config)
+  pkg-config --exists openssl 2>/dev/null || [[ -f /usr/include/openssl/ssl.h ]] || pkgs+=(libssl-dev)
+  ((${#pkgs[@]} == 0)) && return 0
+  log "tools: installing ${pkgs[*]} from Debian"
+  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "${pkgs[@]}" >&2; then
+    as_root apt-get update >&2
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "${pkgs[@]}" >&2
+  fi
+}
+
 # One line per tool, so a failing run's log says what it ran with.
 tools_versions() {
   echo "rust: $(rustc --version) / $(cargo --version)"
   echo "rustfmt: $(cargo fmt --version) / clippy: $(cargo clippy --version)"
   echo "buf: $(buf --version)"
+  echo "openssl: $(pkg-config --modversion openssl 2>/dev/null || echo headers only)"
   echo "java: $(java -version 2>&1 | head -n 1) / maven: $(mvn -v 2>/dev/null | head -n 1 | sed 's/\x1b\[[0-9;]*m//g')"
 }
 
 tools_ensure() {
   tools_path
   tools_rust
+  tools_native
   tools_buf
   tools_versions
 }

@@ -41,6 +41,16 @@ pub fn clickhouse_url() -> String {
     required_env(CLICKHOUSE_ENV)
 }
 
+/// HTTPS URL of the same server, its certificate signed by the CA of [`clickhouse_ca`].
+pub fn clickhouse_https_url() -> String {
+    required_env("LINTAS_TEST_CLICKHOUSE_HTTPS_URL")
+}
+
+/// Path of the PEM CA certificate that signed the test server's https certificate.
+pub fn clickhouse_ca() -> String {
+    required_env("LINTAS_TEST_CLICKHOUSE_CA")
+}
+
 /// A name no other test run uses, for topics, groups, tables and databases.
 pub fn unique_name(prefix: &str) -> String {
     format!("{prefix}_{}", uuid::Uuid::now_v7().simple())

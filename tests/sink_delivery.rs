@@ -110,3 +110,22 @@ async fn n_classified_events_become_n_rows_garbage_goes_to_the_dlq_and_shutdown_
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_sink_whose_topic_is_missing_stops_at_start_naming_it() -> anyhow::Result<()> {
+    let fixture = SinkFixture::create(1).await?;
+    let missing = lintas_integration_tests::unique_name("missing.classified");
+    let config = fixture.config(&[("LINTAS__KAFKA__TOPIC_CLASSIFIED", missing.as_str())]);
+    let health = lintas_telemetry::Health::new();
+    let ended = tokio::time::timeout(
+        Duration::from_secs(60),
+        lintas_sink::run(config, health.clone(), std::future::pending()),
+    )
+    .await
+    .map_err(|_| anyhow::anyhow!("the sink kept running without its topic"))?;
+    let message = ended.expect_err("no topic, no sink").to_string();
+    assert!(message.contains(&missing), "{message}");
+    assert!(message.contains("lintas topics apply"), "{message}");
+    assert!(!health.is_ready());
+    Ok(())
+}

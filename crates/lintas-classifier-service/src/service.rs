@@ -209,6 +209,7 @@ fn consume(
     stop: &AtomicBool,
 ) -> Result<(), ClassifierServiceError> {
     let mut timeout = POLL_IDLE;
+    let mut errors = lintas_kafka::ErrorThrottle::default();
     while !stop.load(Ordering::Relaxed) {
         // Rebalance callbacks run inside this poll and lock the engine: it must not be held here.
         let polled = consumer.poll(timeout);
@@ -220,7 +221,9 @@ fn consume(
             None => {}
             Some(Ok(message)) => engine.process(consumer, &message)?,
             Some(Err(error)) => {
-                tracing::warn!(error = %error, "consumer error");
+                if let Some(held_back) = errors.admit(Instant::now()) {
+                    tracing::warn!(error = %error, held_back, "consumer error");
+                }
             }
         }
         if engine.is_due(Instant::now()) {

@@ -18,9 +18,11 @@ pub mod dlq;
 pub mod embedded;
 mod error;
 pub mod producer;
+pub mod throttle;
 pub mod topics;
 
 pub use client::{consumer_config, producer_config};
 pub use embedded::EmbeddedBroker;
 pub use error::KafkaError;
 pub use producer::EventProducer;
+pub use throttle::ErrorThrottle;

@@ -25,6 +25,27 @@ pub enum SinkError {
         #[source]
         source: rdkafka::error::KafkaError,
     },
+    /// The cluster's metadata could not be read at start: brokers unreachable or refusing us.
+    #[error(
+        "cannot read kafka cluster metadata from {bootstrap} within kafka.request_timeout \
+         ({timeout}): {message}"
+    )]
+    Metadata {
+        /// The configured bootstrap servers.
+        bootstrap: String,
+        /// The timeout, as configured.
+        timeout: String,
+        /// librdkafka's error.
+        message: String,
+    },
+    /// A topic the sink needs is missing.
+    #[error("kafka topic {topic} {problem}")]
+    Topic {
+        /// The topic.
+        topic: String,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// The DLQ producer could not be created.
     #[error("kafka dlq producer failed: {0}")]
     Producer(#[from] lintas_kafka::KafkaError),
@@ -44,6 +65,8 @@ impl SinkError {
         match self {
             Self::NoBrokers { .. } => "no_brokers",
             Self::Consumer { .. } => "consumer",
+            Self::Metadata { .. } => "metadata",
+            Self::Topic { .. } => "topic",
             Self::Producer(_) => "producer",
             Self::Clickhouse { .. } => "clickhouse",
         }

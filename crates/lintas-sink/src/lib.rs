@@ -147,6 +147,7 @@ where
 {
     metrics::describe_metrics();
     health.register(CLICKHOUSE_COMPONENT);
+    health.register(service::CONSUMER_COMPONENT);
     let mut shutdown = Box::pin(shutdown);
 
     let client = lintas_clickhouse::client(&config.clickhouse);
@@ -160,10 +161,14 @@ where
             Ok(capabilities) => break capabilities,
             Err(error) => {
                 let delay = backoff.next_delay();
-                health.set_ready(CLICKHOUSE_COMPONENT, false, Some(error.to_string()));
+                health.set_ready(
+                    CLICKHOUSE_COMPONENT,
+                    false,
+                    Some(lintas_telemetry::error_chain(&error)),
+                );
                 tracing::warn!(
                     url = %config.clickhouse.url,
-                    error = %error,
+                    error = %lintas_telemetry::error_chain(&error),
                     retry_in = ?delay,
                     "clickhouse unreachable, waiting for it"
                 );
@@ -202,7 +207,13 @@ where
         &config.kafka,
         &config.kafka.bootstrap_servers(),
     ))?;
+    check_topics(&config).await?;
     let (consumer, context) = consumer::subscribe(&config)?;
+    health.set_ready(
+        service::CONSUMER_COMPONENT,
+        false,
+        Some(format!("joining consumer group {}", config.sink.group_id)),
+    );
     let limits = batch::BatchLimits {
         max_records: config.sink.batch_max_rows.get(),
         max_bytes: config.sink.batch_max_bytes.get(),
@@ -227,7 +238,46 @@ where
         retry_at: None,
         inserts: 0,
         scratch: Vec::new(),
+        kafka_errors: lintas_kafka::ErrorThrottle::default(),
     };
     sink.run(shutdown).await;
+    Ok(())
+}
+
+/// Refuses to start when the topic to read or the DLQ topic is missing: librdkafka would
+/// otherwise wait for the topic forever, reporting an error a second, while `/readyz` said
+/// nothing was wrong. Also the first sign of an unreachable broker, named with its address.
+async fn check_topics(config: &Config) -> Result<(), SinkError> {
+    let kafka = &config.kafka;
+    if kafka.is_embedded() {
+        return Err(SinkError::NoBrokers {
+            topic: kafka.topic_classified.clone(),
+        });
+    }
+    let bootstrap = kafka.bootstrap_servers();
+    let admin = lintas_kafka::client::base_config(kafka, &bootstrap);
+    let timeout = kafka.request_timeout;
+    let counts = tokio::task::spawn_blocking(move || {
+        lintas_kafka::topics::partition_counts(&admin, timeout)
+    })
+    .await
+    .map_err(|error| error.to_string())
+    .and_then(|counts| counts.map_err(|error| error.to_string()))
+    .map_err(|message| SinkError::Metadata {
+        bootstrap: bootstrap.clone(),
+        timeout: humantime::format_duration(timeout).to_string(),
+        message,
+    })?;
+    for topic in [&kafka.topic_classified, &kafka.topic_dlq] {
+        if !counts.iter().any(|(name, _)| name == topic) {
+            return Err(SinkError::Topic {
+                topic: topic.clone(),
+                problem: format!(
+                    "does not exist on {bootstrap}; create the declared topics with `lintas \
+                     topics apply`"
+                ),
+            });
+        }
+    }
     Ok(())
 }

@@ -27,6 +27,9 @@ use crate::writer::{RowWriter, insert_isolating};
 
 /// Component name of ClickHouse in `/readyz`.
 pub(crate) const CLICKHOUSE_COMPONENT: &str = "clickhouse";
+/// Component name of the sink's consumer in `/readyz`: ready once the group assigned it
+/// partitions (or none, as a standby member).
+pub(crate) const CONSUMER_COMPONENT: &str = "sink";
 /// The sink's stage name in DLQ headers.
 const STAGE: &str = "sink";
 /// Longest time spent flushing and committing after the shutdown signal; below Kubernetes'
@@ -108,6 +111,7 @@ pub(crate) struct Sink<W> {
     pub(crate) retry_at: Option<Instant>,
     pub(crate) inserts: u64,
     pub(crate) scratch: Vec<u8>,
+    pub(crate) kafka_errors: lintas_kafka::ErrorThrottle,
 }
 
 impl<W: RowWriter> Sink<W> {
@@ -144,7 +148,11 @@ impl<W: RowWriter> Sink<W> {
                     self.apply_assignments();
                     match message {
                         Ok(message) => self.accept(&message),
-                        Err(error) => tracing::warn!(error = %error, "kafka consumer error"),
+                        Err(error) => {
+                            if let Some(held_back) = self.kafka_errors.admit(std::time::Instant::now()) {
+                                tracing::warn!(error = %error, held_back, "kafka consumer error");
+                            }
+                        }
                     }
                 }
             }
@@ -228,6 +236,7 @@ impl<W: RowWriter> Sink<W> {
         for event in self.context.take_events() {
             match event {
                 Assignment::Assigned(partitions) => {
+                    self.health.set_ready(CONSUMER_COMPONENT, true, None);
                     if self.paused {
                         let list = partition_list(&self.topic, partitions.iter().copied());
                         if let Err(error) = self.consumer.pause(&list) {

@@ -41,6 +41,7 @@
 #![deny(missing_docs)]
 
 mod admin;
+mod chain;
 mod error;
 mod health;
 mod logging;
@@ -50,6 +51,7 @@ mod signal;
 pub use crate::admin::{
     AdminListener, METRICS_CONTENT_TYPE, admin_router, bind_admin, serve_admin,
 };
+pub use crate::chain::error_chain;
 pub use crate::error::TelemetryError;
 pub use crate::health::{ComponentStatus, Health, HealthSnapshot};
 pub use crate::logging::{

@@ -98,7 +98,11 @@ pub(crate) fn run(args: QueryArgs, path: Option<&Path>) -> anyhow::Result<ExitCo
             )
         })?
         .map_err(|error| {
-            anyhow::anyhow!("on {}: {}", config.clickhouse.url, cause_chain(&error))
+            anyhow::anyhow!(
+                "on {}: {}",
+                config.clickhouse.url,
+                lintas_telemetry::error_chain(&error)
+            )
         })?;
     let mut out = std::io::stdout().lock();
     match args.format {
@@ -155,22 +159,6 @@ fn render_table(rows: &[Vec<String>]) -> String {
         out.push('\n');
     }
     out
-}
-
-/// `error` and its causes, each said once: the clickhouse client repeats its inner errors in its
-/// own message, so the plain chain read "network error: client error (Connect)" three times
-/// before the cause ("Connection refused").
-fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut chain = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !chain.contains(&text) {
-            chain = format!("{chain}: {text}");
-        }
-        source = cause.source();
-    }
-    chain
 }
 
 #[cfg(test)]

@@ -275,7 +275,7 @@ async fn send_batch(
                     return Err(Stopped {
                         reason: format!(
                             "no answer from {endpoint} after {attempt} retries: {}",
-                            cause_chain(&error)
+                            lintas_telemetry::error_chain(&error)
                         ),
                     });
                 }
@@ -291,23 +291,6 @@ async fn send_batch(
         tokio::time::sleep(wait).await;
         backoff = (backoff * 2).min(MAX_RETRY_AFTER);
     }
-}
-
-/// `error` and every error below it, outermost first: reqwest's own message only says that
-/// sending failed, the cause ("Connection refused (os error 111)", a DNS or TLS failure) is
-/// further down the chain.
-fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![error.to_string()];
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        // Some layers repeat their inner error in their own message; say each thing once.
-        if !parts.last().is_some_and(|last| last.contains(&text)) {
-            parts.push(text);
-        }
-        source = cause.source();
-    }
-    parts.join(": ")
 }
 
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
@@ -438,29 +421,6 @@ mod tests {
         let error = parse_events("{\"a\": 1}\n{\"a\": ").expect_err("truncated");
         assert!(format!("{error:#}").contains("value 1"), "{error:#}");
         assert!(parse_events(r#"{"events": 3}"#).is_err());
-    }
-
-    #[test]
-    fn the_cause_chain_names_every_level_once() {
-        #[derive(Debug)]
-        struct Outer(std::io::Error);
-        impl std::fmt::Display for Outer {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("error sending request for url (http://127.0.0.1:9/v1/events)")
-            }
-        }
-        impl std::error::Error for Outer {
-            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-                Some(&self.0)
-            }
-        }
-        let refused = std::io::Error::from_raw_os_error(111);
-        let chain = cause_chain(&Outer(refused));
-        assert!(
-            chain.starts_with("error sending request for url (http://127.0.0.1:9/v1/events): "),
-            "{chain}"
-        );
-        assert!(chain.contains("(os error 111)"), "{chain}");
     }
 
     #[test]

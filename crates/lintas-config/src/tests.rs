@@ -445,6 +445,18 @@ fn a_clickhouse_url_with_credentials_is_refused_and_masked() {
 }
 
 #[test]
+fn a_clickhouse_url_with_a_query_string_is_refused_without_showing_it() {
+    let errors = invalid(load_env(&[(
+        "LINTAS__CLICKHOUSE__URL",
+        "https://ch.example.com:8443/?user=bob&password=hunter2",
+    )]));
+    assert_eq!(errors.0[0].key, "clickhouse.url");
+    let text = errors.to_string();
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(text.contains("clickhouse.password"), "{text}");
+}
+
+#[test]
 fn a_missing_file_is_a_load_error_naming_the_file() {
     let path = Path::new("/nonexistent/lintas.toml");
     match load(Some(path), HashMap::new()) {

@@ -50,6 +50,10 @@ pub(crate) struct SendArgs {
     /// Events per request, at most the gateway's limit of 1000.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u16).range(1..=1000))]
     batch_size: u16,
+    /// Largest request body in bytes: a batch is cut earlier when its events would exceed it.
+    /// The gateway answers larger bodies 413 (`gateway.body_limit_bytes`, default 5 MiB).
+    #[arg(long, default_value_t = 5 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..))]
+    max_request_bytes: u64,
     /// Retries of one batch answered 429 or 503, or not answered.
     #[arg(long, default_value_t = 5)]
     max_retries: u32,
@@ -214,10 +218,10 @@ async fn send_all(
         .build()
         .context("building the http client")?;
     let mut tally = Tally::default();
-    let batch_size = usize::from(args.batch_size);
-    for (batch_number, batch) in events.chunks(batch_size).enumerate() {
-        let offset = batch_number * batch_size;
-        match send_batch(&client, endpoint, args, batch).await {
+    let max_bytes = usize::try_from(args.max_request_bytes).unwrap_or(usize::MAX);
+    for range in batches(events, usize::from(args.batch_size), max_bytes) {
+        let offset = range.start;
+        match send_batch(&client, endpoint, args, &events[range]).await {
             Ok(outcome) => {
                 tally.accepted += outcome.accepted;
                 tally.rejected.extend(
@@ -231,6 +235,32 @@ async fn send_all(
         }
     }
     Ok((tally, None, 0))
+}
+
+/// Consecutive ranges of `events` with at most `max_events` events and, as `{"events":[...]}`,
+/// at most `max_bytes` bytes. An event larger than `max_bytes` on its own is a batch of one: the
+/// gateway's 413 then names the problem for that event alone, and the others still go.
+fn batches(events: &[Value], max_events: usize, max_bytes: usize) -> Vec<std::ops::Range<usize>> {
+    const ENVELOPE: usize = r#"{"events":[]}"#.len();
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    let mut bytes = ENVELOPE;
+    for (index, event) in events.iter().enumerate() {
+        // Compact JSON, as `send_batch` writes it; the comma before every event but the first.
+        let size = event.to_string().len() + usize::from(index > start);
+        let full = index - start >= max_events || (index > start && bytes + size > max_bytes);
+        if full {
+            ranges.push(start..index);
+            start = index;
+            bytes = ENVELOPE + size - 1;
+        } else {
+            bytes += size;
+        }
+    }
+    if start < events.len() {
+        ranges.push(start..events.len());
+    }
+    ranges
 }
 
 /// Sends one batch, retrying 429, 503 and unanswered requests.
@@ -414,6 +444,27 @@ mod tests {
         );
         assert!(parse_timeout("soon").is_err());
         assert_eq!(parse_timeout("250ms"), Ok(Duration::from_millis(250)));
+    }
+
+    #[test]
+    fn batches_are_cut_by_count_and_by_bytes_and_cover_every_event_once() {
+        let small: Vec<Value> = (0..7).map(|i| json!({ "i": i })).collect();
+        assert_eq!(batches(&small, 3, 1 << 20), vec![0..3, 3..6, 6..7]);
+        assert!(batches(&[], 3, 1 << 20).is_empty());
+
+        let text = "x".repeat(400);
+        let big: Vec<Value> = (0..5).map(|i| json!({ "i": i, "t": text })).collect();
+        let ranges = batches(&big, 500, 1000);
+        assert_eq!(ranges, vec![0..2, 2..4, 4..5]);
+        for range in &ranges {
+            let body = json!({ "events": &big[range.clone()] }).to_string();
+            assert!(body.len() <= 1000, "{} bytes", body.len());
+        }
+        // One event over the limit travels alone, the rest are not held back by it.
+        let mut mixed = small[..2].to_vec();
+        mixed.push(json!({ "t": "y".repeat(2000) }));
+        mixed.push(json!({ "i": 9 }));
+        assert_eq!(batches(&mixed, 500, 1000), vec![0..2, 2..3, 3..4]);
     }
 
     #[test]

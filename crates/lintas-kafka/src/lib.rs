@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 
 pub mod client;
+pub mod diagnose;
 pub mod dlq;
 pub mod embedded;
 mod error;

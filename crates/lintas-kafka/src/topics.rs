@@ -5,12 +5,16 @@
 //! breaks per-customer ordering, which only an operator should decide to do.
 
 use crate::KafkaError;
+use crate::diagnose::Diagnose;
 use lintas_config::{KafkaConfig, TopicsConfig};
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// One metadata request of [`partition_counts`]; a poll for log lines follows each failure.
+const METADATA_ATTEMPT: Duration = Duration::from_millis(500);
 
 /// A topic as Lintas declares it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,10 +166,30 @@ pub fn partition_counts(
     client_config: &ClientConfig,
     timeout: Duration,
 ) -> Result<Vec<(String, i32)>, KafkaError> {
-    let consumer: BaseConsumer = client_config.create().map_err(KafkaError::Client)?;
-    let metadata = consumer
-        .fetch_metadata(None, timeout)
-        .map_err(|error| KafkaError::Admin(format!("fetching metadata: {error}")))?;
+    let diagnose = Diagnose::default();
+    let consumer: BaseConsumer<Diagnose> = client_config
+        .create_with_context(diagnose.clone())
+        .map_err(KafkaError::Client)?;
+    // librdkafka queues its log lines and errors (rust-rdkafka sets `log.queue`): only a poll
+    // hands them to the context. So the wait is cut into short requests with a poll between
+    // them, and a failure can name the broker's reason.
+    let deadline = Instant::now() + timeout;
+    let metadata = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match consumer.fetch_metadata(None, left.min(METADATA_ATTEMPT)) {
+            Ok(metadata) => break metadata,
+            Err(error) => {
+                // Not subscribed: a poll returns no record, only serves queued events.
+                drop(consumer.poll(Duration::ZERO));
+                if Instant::now() >= deadline {
+                    return Err(KafkaError::Admin(match diagnose.last_error() {
+                        Some(cause) => format!("fetching metadata: {error}; broker: {cause}"),
+                        None => format!("fetching metadata: {error}"),
+                    }));
+                }
+            }
+        }
+    };
     Ok(metadata
         .topics()
         .iter()

@@ -217,7 +217,9 @@ pub fn init_tracing(format: LogFormat, default_level: &str) -> Result<(), Teleme
             message: error.to_string(),
         })?;
 
-    tracing::info!(
+    // Debug, not info: one-shot commands (`lintas query`, `migrate`, `topics`) printed it as a
+    // JSON line in front of their answer whenever stderr was not a terminal.
+    tracing::debug!(
         log_format = format.as_str(),
         log_filter = directives,
         log_filter_origin = %origin,

@@ -1,6 +1,5 @@
 //! `lintas migrate [--dry-run] [--server-version V]`: create or upgrade the ClickHouse schema.
 
-use anyhow::Context as _;
 use clap::Args;
 use lintas_clickhouse::{ServerCapabilities, ServerVersion, migrate};
 use std::io::Write as _;
@@ -62,7 +61,11 @@ pub(crate) async fn apply(config: &lintas_config::Config) -> anyhow::Result<Stri
 async fn detect(config: &lintas_config::ClickhouseConfig) -> anyhow::Result<ServerCapabilities> {
     let client = lintas_clickhouse::server_client(config);
     match tokio::time::timeout(config.request_timeout, ServerCapabilities::detect(&client)).await {
-        Ok(detected) => detected.with_context(|| format!("connecting to {}", config.url)),
+        Ok(detected) => detected.map_err(|error| {
+            let chain = lintas_telemetry::error_chain(&error);
+            let hint = super::clickhouse_hint(&chain);
+            anyhow::anyhow!("connecting to {}: {chain}{hint}", config.url)
+        }),
         Err(_) => anyhow::bail!(
             "no answer from {} within clickhouse.request_timeout ({}) to SELECT version()",
             config.url,

@@ -18,7 +18,32 @@ use std::path::Path;
 
 /// Loads and validates the config, or returns an error listing every invalid key.
 pub(crate) fn load_config(path: Option<&Path>) -> anyhow::Result<lintas_config::Config> {
-    lintas_config::load_from_process_env(path).context("invalid configuration")
+    // The config errors say "invalid configuration" or "cannot load configuration" themselves.
+    let config = lintas_config::load_from_process_env(path)?;
+    // Validation does no I/O; librdkafka's own message for a missing CA file names neither the
+    // key nor the path ("ssl.ca.location failed: error:05880002:x509 certificate routines").
+    if let Some(ca) = &config.kafka.ssl_ca_location {
+        std::fs::File::open(ca).with_context(|| {
+            format!(
+                "kafka.ssl_ca_location {}: cannot read the CA certificate",
+                ca.display()
+            )
+        })?;
+    }
+    Ok(config)
+}
+
+/// What to do about a ClickHouse connection error, when the error alone does not say it.
+pub(crate) fn clickhouse_hint(chain: &str) -> &'static str {
+    if chain.contains("invalid peer certificate") {
+        " (a server certificate from a private CA: set SSL_CERT_FILE to the CA's PEM file)"
+    } else if chain.contains("InvalidContentType") || chain.contains("corrupt message") {
+        " (an https:// URL on a port that speaks plain http? use the server's https_port)"
+    } else if chain.contains("Code: 81") {
+        " (run `lintas migrate` to create the database)"
+    } else {
+        ""
+    }
 }
 
 /// Starts logging as configured; the first thing every long-running command does.

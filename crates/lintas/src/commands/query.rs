@@ -98,17 +98,20 @@ pub(crate) fn run(args: QueryArgs, path: Option<&Path>) -> anyhow::Result<ExitCo
             )
         })?
         .map_err(|error| {
-            anyhow::anyhow!(
-                "on {}: {}",
-                config.clickhouse.url,
-                lintas_telemetry::error_chain(&error)
-            )
+            let chain = lintas_telemetry::error_chain(&error);
+            let hint = super::clickhouse_hint(&chain);
+            anyhow::anyhow!("on {}: {chain}{hint}", config.clickhouse.url)
         })?;
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Table => {
             let text = String::from_utf8_lossy(&bytes);
-            out.write_all(render_table(&lintas_clickhouse::query::parse_tsv(&text)).as_bytes())?;
+            let rows = lintas_clickhouse::query::parse_tsv(&text);
+            out.write_all(render_table(&rows).as_bytes())?;
+            // A mistyped tenant or a reversed range looks like "no data" otherwise.
+            if rows.len() <= 1 {
+                eprintln!("no rows: check the tenant and the time range of the parameters");
+            }
         }
         Format::Csv | Format::Json => out.write_all(&bytes)?,
     }

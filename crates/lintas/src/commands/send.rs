@@ -281,7 +281,7 @@ async fn send_batch(
             .body(body.clone())
             .send()
             .await;
-        let wait = match sent {
+        let (wait, why) = match sent {
             Ok(response) => {
                 let status = response.status();
                 let retry_after = retry_after(response.headers());
@@ -298,7 +298,10 @@ async fn send_batch(
                         reason: format!("gateway answered {status}: {}", error_message(&text)),
                     });
                 }
-                retry_after.unwrap_or(backoff)
+                (
+                    retry_after.unwrap_or(backoff),
+                    format!("gateway answered {status}"),
+                )
             }
             Err(error) => {
                 if attempt >= args.max_retries {
@@ -309,7 +312,7 @@ async fn send_batch(
                         ),
                     });
                 }
-                backoff
+                (backoff, lintas_telemetry::error_chain(&error))
             }
         };
         if attempt >= args.max_retries || wait > MAX_RETRY_AFTER {
@@ -318,6 +321,12 @@ async fn send_batch(
             });
         }
         attempt += 1;
+        // Retries can take half a minute; say what is happening instead of hanging silently.
+        eprintln!(
+            "{why}; retry {attempt} of {} in {}",
+            args.max_retries,
+            humantime::format_duration(wait)
+        );
         tokio::time::sleep(wait).await;
         backoff = (backoff * 2).min(MAX_RETRY_AFTER);
     }

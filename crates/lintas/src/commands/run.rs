@@ -252,15 +252,18 @@ async fn run_roles(
     )
     .await;
     let classifier_result = classifier.stop().await;
-    // Every transaction of the (now stopped) classifier ends with a commit or abort marker, so
-    // each partition of the classified topic ends with one: a sink that consumed everything has
-    // committed either the end or the marker's offset.
+    // On a real broker every transaction of the (now stopped) classifier ends with a commit or
+    // abort marker, so each partition of the classified topic ends with one: a sink that
+    // consumed everything has committed either the end or the marker's offset. The embedded
+    // broker writes no markers; a tolerance of one there let `lintas run` stop the sink one
+    // record short of the end, and that record died with the process (seen in CI:
+    // `tests/e2e_shop_day.rs`, the last event of the day missing).
     drain(
         &config,
         &bootstrap,
         Backlog::Committed {
             group: config.sink.group_id.clone(),
-            tolerance: 1,
+            tolerance: if embedded { 0 } else { 1 },
         },
         &config.kafka.topic_classified,
         drain_timeout,

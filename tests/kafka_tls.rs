@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use lintas_integration_tests::unique_name;
+use lintas_integration_tests::{required_env, unique_name};
 use lintas_kafka::topics::{TopicOutcome, TopicSpec, apply_topics};
 use lintas_kafka::{EventProducer, consumer_config, producer_config};
 use lintas_schema::example::example_event;
@@ -16,21 +16,12 @@ use prost::Message as _;
 use rdkafka::Message as _;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!(
-            "{name} is not set: run ./scripts/test.sh, or ./scripts/services.sh start && \
-             source target/services/env"
-        )
-    })
-}
-
 /// A validated config for the SASL_SSL listener; `ca` unset trusts only the system store.
 fn secured(mechanism: &str, password: &str, ca: Option<String>) -> lintas_config::Config {
     let mut vars = HashMap::from([
         (
             "LINTAS__KAFKA__BROKERS".to_owned(),
-            env("LINTAS_TEST_KAFKA_SASL_SSL_BROKERS"),
+            required_env("LINTAS_TEST_KAFKA_SASL_SSL_BROKERS"),
         ),
         (
             "LINTAS__KAFKA__SECURITY_PROTOCOL".to_owned(),
@@ -42,7 +33,7 @@ fn secured(mechanism: &str, password: &str, ca: Option<String>) -> lintas_config
         ),
         (
             "LINTAS__KAFKA__SASL_USERNAME".to_owned(),
-            env("LINTAS_TEST_KAFKA_SASL_USER"),
+            required_env("LINTAS_TEST_KAFKA_SASL_USER"),
         ),
         (
             "LINTAS__KAFKA__SASL_PASSWORD".to_owned(),
@@ -67,9 +58,13 @@ fn metadata(config: &lintas_config::Config) -> Result<usize, String> {
 
 #[tokio::test]
 async fn events_round_trip_over_tls_with_plain_and_scram() -> anyhow::Result<()> {
-    let password = env("LINTAS_TEST_KAFKA_SASL_PASSWORD");
+    let password = required_env("LINTAS_TEST_KAFKA_SASL_PASSWORD");
     for mechanism in ["PLAIN", "SCRAM-SHA-256"] {
-        let config = secured(mechanism, &password, Some(env("LINTAS_TEST_KAFKA_CA")));
+        let config = secured(
+            mechanism,
+            &password,
+            Some(required_env("LINTAS_TEST_KAFKA_CA")),
+        );
         let bootstrap = config.kafka.bootstrap_servers();
         let topic = unique_name("tls");
         let spec = TopicSpec::with_retention(&topic, 1, 1, Duration::from_secs(3600));
@@ -94,8 +89,8 @@ async fn events_round_trip_over_tls_with_plain_and_scram() -> anyhow::Result<()>
 
 #[test]
 fn a_wrong_password_and_an_unknown_ca_are_refused() {
-    let password = env("LINTAS_TEST_KAFKA_SASL_PASSWORD");
-    let ca = || Some(env("LINTAS_TEST_KAFKA_CA"));
+    let password = required_env("LINTAS_TEST_KAFKA_SASL_PASSWORD");
+    let ca = || Some(required_env("LINTAS_TEST_KAFKA_CA"));
     // The control: the same call with the right settings succeeds, so the failures below are
     // the broker's and TLS's refusals, not a dead listener.
     assert!(metadata(&secured("SCRAM-SHA-256", &password, ca())).is_ok());

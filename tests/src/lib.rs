@@ -21,7 +21,8 @@ pub const KAFKA_ENV: &str = "LINTAS_TEST_KAFKA_BROKERS";
 /// Env var naming the real ClickHouse server's HTTP URL.
 pub const CLICKHOUSE_ENV: &str = "LINTAS_TEST_CLICKHOUSE_URL";
 
-fn required_env(name: &str) -> String {
+/// The value of `name`, or a panic saying how to start the services that set it.
+pub fn required_env(name: &str) -> String {
     match std::env::var(name) {
         Ok(value) if !value.trim().is_empty() => value,
         _ => panic!(

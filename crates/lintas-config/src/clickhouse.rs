@@ -7,7 +7,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::Sensitive;
-use crate::sensitive::MASK;
+use crate::sensitive::mask_url_userinfo;
 use crate::validator::{Validator, render, scalar_text};
 
 /// Upper bound for ClickHouse request timeouts: longer ones only hide a hung server.
@@ -116,7 +116,7 @@ fn validate_cluster(raw: &Value, v: &mut Validator) -> Option<Option<String>> {
 fn validate_url(raw: &Value, v: &mut Validator) -> Option<Url> {
     const KEY: &str = "clickhouse.url";
     const EXPECTED: &str = "an http:// or https:// URL such as http://127.0.0.1:8123";
-    let shown = mask_userinfo(&render(raw));
+    let shown = mask_url_userinfo(&render(raw));
     let parsed = scalar_text(raw)
         .and_then(|text| Url::parse(text.trim()).ok())
         .filter(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some());
@@ -151,18 +151,6 @@ fn validate_url(raw: &Value, v: &mut Validator) -> Option<Url> {
     Some(url)
 }
 
-/// `http://user:secret@host/x` -> `http://****@host/x`; other text is returned unchanged.
-fn mask_userinfo(text: &str) -> String {
-    let Some((scheme, rest)) = text.split_once("://") else {
-        return text.to_owned();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://{MASK}{}", &rest[at..]),
-        None => text.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,15 +170,5 @@ mod tests {
             validate_cluster(&Value::String("a' DROP".into()), &mut v),
             None
         );
-    }
-
-    #[test]
-    fn user_information_is_masked_in_url_errors() {
-        assert_eq!(
-            mask_userinfo("http://bob:hunter2@ch:8123/x@y"),
-            "http://****@ch:8123/x@y"
-        );
-        assert_eq!(mask_userinfo("http://ch:8123"), "http://ch:8123");
-        assert_eq!(mask_userinfo("not a url"), "not a url");
     }
 }

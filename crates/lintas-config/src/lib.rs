@@ -50,7 +50,7 @@ pub use crate::kafka::{
     BrokerAddr, Compression, KafkaConfig, KafkaSasl, SaslMechanism, SecurityProtocol,
 };
 pub use crate::raw::RawConfig;
-pub use crate::sensitive::{MASK, Sensitive};
+pub use crate::sensitive::{MASK, Sensitive, mask_url_userinfo};
 pub use crate::sink::SinkConfig;
 pub use crate::telemetry::{LogFormat, TelemetryConfig};
 pub use crate::tenants::{MIN_WRITE_KEY_LEN, TenantConfig};

@@ -5,6 +5,23 @@ use std::fmt;
 /// What a secret prints as, in `Debug`, in `Serialize` output and in error messages.
 pub const MASK: &str = "****";
 
+/// A URL as it can be shown in an error: `http://user:secret@host/x` -> `http://****@host/x`.
+/// A text that does not parse may still hold credentials (`http//user:secret@host`), so without
+/// `://` everything up to the last `@` is masked. Other text is returned unchanged.
+pub fn mask_url_userinfo(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return match text.rfind('@') {
+            Some(at) => format!("{MASK}{}", &text[at..]),
+            None => text.to_owned(),
+        };
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://{MASK}{}", &rest[at..]),
+        None => text.to_owned(),
+    }
+}
+
 /// A secret value (password, write key, webhook signing secret).
 ///
 /// `Debug` and `Serialize` print [`MASK`] instead of the value; the only way to read it is
@@ -93,5 +110,16 @@ mod tests {
         assert!(!constant_time_eq(b"abcdef", b"abcdeg"));
         assert!(!constant_time_eq(b"abcdef", b"abcde"));
         assert!(constant_time_eq(b"", b""));
+    }
+
+    #[test]
+    fn user_information_is_masked_in_url_errors() {
+        assert_eq!(
+            mask_url_userinfo("http://bob:hunter2@ch:8123/x@y"),
+            "http://****@ch:8123/x@y"
+        );
+        assert_eq!(mask_url_userinfo("http://ch:8123"), "http://ch:8123");
+        assert_eq!(mask_url_userinfo("not a url"), "not a url");
+        assert_eq!(mask_url_userinfo("http//bob:hunter2@ch"), "****@ch");
     }
 }

@@ -3,7 +3,7 @@
 //! A metadata request to a cluster that refuses us returns only "Broker transport failure"
 //! after its timeout; why (SASL authentication failed, the certificate did not verify, the
 //! port speaks another protocol) reaches the client's log callback meanwhile. [`Diagnose`]
-//! keeps the last such line so the error can say it.
+//! keeps those lines, each once, so the error can say them.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -23,7 +23,7 @@ const KEPT: usize = 4;
 impl Diagnose {
     /// The errors seen, joined; `None` if there were none. "All broker connections are down"
     /// only says that something else failed, so it is left out when that something is known.
-    pub fn last_error(&self) -> Option<String> {
+    pub fn reason(&self) -> Option<String> {
         let seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
         let specific: Vec<&str> = seen
             .iter()
@@ -91,11 +91,11 @@ mod tests {
     #[test]
     fn one_failure_is_said_once_and_the_generic_error_only_when_alone() {
         let diagnose = Diagnose::default();
-        assert_eq!(diagnose.last_error(), None);
+        assert_eq!(diagnose.reason(), None);
         diagnose.remember("Global error: AllBrokersDown (Local: All broker connections are down): 1/1 brokers are down");
         assert!(
             diagnose
-                .last_error()
+                .reason()
                 .is_some_and(|e| e.contains("AllBrokersDown"))
         );
         let failure = "sasl_ssl://h:1/bootstrap: SASL authentication error: invalid credentials";
@@ -108,7 +108,7 @@ mod tests {
         ));
         diagnose.remember("Global error: AllBrokersDown (Local: All broker connections are down): 0/1 brokers are down");
         assert_eq!(
-            diagnose.last_error().as_deref(),
+            diagnose.reason().as_deref(),
             Some(format!("{failure} (after 308ms in state AUTH_REQ)").as_str())
         );
     }

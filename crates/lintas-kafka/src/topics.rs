@@ -182,7 +182,7 @@ pub fn partition_counts(
                 // Not subscribed: a poll returns no record, only serves queued events.
                 drop(consumer.poll(Duration::ZERO));
                 if Instant::now() >= deadline {
-                    return Err(KafkaError::Admin(match diagnose.last_error() {
+                    return Err(KafkaError::Admin(match diagnose.reason() {
                         Some(cause) => format!("fetching metadata: {error}; broker: {cause}"),
                         None => format!("fetching metadata: {error}"),
                     }));

@@ -74,10 +74,8 @@ impl ConsumerContext for SinkContext {
 pub(crate) fn subscribe(
     config: &Config,
 ) -> Result<(StreamConsumer<SinkContext>, SinkContext), SinkError> {
+    // An empty `kafka.brokers` was refused before, by the topic check at start.
     let topic = config.kafka.topic_classified.clone();
-    if config.kafka.is_embedded() {
-        return Err(SinkError::NoBrokers { topic });
-    }
     let consumer_error = |source| SinkError::Consumer {
         topic: config.kafka.topic_classified.clone(),
         source,

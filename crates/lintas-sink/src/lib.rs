@@ -161,17 +161,14 @@ where
             Ok(capabilities) => break capabilities,
             Err(error) => {
                 let delay = backoff.next_delay();
-                health.set_ready(
-                    CLICKHOUSE_COMPONENT,
-                    false,
-                    Some(lintas_telemetry::error_chain(&error)),
-                );
+                let reason = lintas_telemetry::error_chain(&error);
                 tracing::warn!(
                     url = %config.clickhouse.url,
-                    error = %lintas_telemetry::error_chain(&error),
+                    error = %reason,
                     retry_in = ?delay,
                     "clickhouse unreachable, waiting for it"
                 );
+                health.set_ready(CLICKHOUSE_COMPONENT, false, Some(reason));
                 tokio::select! {
                     () = &mut shutdown => {
                         health.begin_shutdown();

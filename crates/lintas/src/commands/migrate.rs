@@ -62,9 +62,8 @@ async fn detect(config: &lintas_config::ClickhouseConfig) -> anyhow::Result<Serv
     let client = lintas_clickhouse::server_client(config);
     match tokio::time::timeout(config.request_timeout, ServerCapabilities::detect(&client)).await {
         Ok(detected) => detected.map_err(|error| {
-            let chain = lintas_telemetry::error_chain(&error);
-            let hint = super::clickhouse_hint(&chain);
-            anyhow::anyhow!("connecting to {}: {chain}{hint}", config.url)
+            let described = super::describe_clickhouse_error(&error);
+            anyhow::anyhow!("connecting to {}: {described}", config.url)
         }),
         Err(_) => anyhow::bail!(
             "no answer from {} within clickhouse.request_timeout ({}) to SELECT version()",

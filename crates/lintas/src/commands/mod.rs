@@ -33,8 +33,15 @@ pub(crate) fn load_config(path: Option<&Path>) -> anyhow::Result<lintas_config::
     Ok(config)
 }
 
-/// What to do about a ClickHouse connection error, when the error alone does not say it.
-pub(crate) fn clickhouse_hint(chain: &str) -> &'static str {
+/// A ClickHouse client error with its causes, plus what to do about it when the error alone
+/// does not say it.
+pub(crate) fn describe_clickhouse_error(error: &(dyn std::error::Error + 'static)) -> String {
+    let chain = lintas_telemetry::error_chain(error);
+    let hint = clickhouse_hint(&chain);
+    format!("{chain}{hint}")
+}
+
+fn clickhouse_hint(chain: &str) -> &'static str {
     if chain.contains("invalid peer certificate") {
         " (a server certificate from a private CA: set SSL_CERT_FILE to the CA's PEM file)"
     } else if chain.contains("InvalidContentType") || chain.contains("corrupt message") {

@@ -98,9 +98,8 @@ pub(crate) fn run(args: QueryArgs, path: Option<&Path>) -> anyhow::Result<ExitCo
             )
         })?
         .map_err(|error| {
-            let chain = lintas_telemetry::error_chain(&error);
-            let hint = super::clickhouse_hint(&chain);
-            anyhow::anyhow!("on {}: {chain}{hint}", config.clickhouse.url)
+            let described = super::describe_clickhouse_error(&error);
+            anyhow::anyhow!("on {}: {described}", config.clickhouse.url)
         })?;
     let mut out = std::io::stdout().lock();
     match args.format {

@@ -166,7 +166,7 @@ fn events_endpoint(base: &str) -> anyhow::Result<String> {
     let example = "such as http://127.0.0.1:8080";
     // Errors quote the URL as given, so a user name or password in it is masked first: it
     // would otherwise land in terminals and CI logs.
-    let shown = redact_userinfo(base);
+    let shown = lintas_config::mask_url_userinfo(base);
     let url = reqwest::Url::parse(base.trim())
         .with_context(|| format!("--url {shown:?} is not an absolute URL {example}"))?;
     if !url.username().is_empty() || url.password().is_some() {
@@ -187,16 +187,6 @@ fn events_endpoint(base: &str) -> anyhow::Result<String> {
         return Ok(base.to_owned());
     }
     Ok(format!("{base}/v1/events"))
-}
-
-/// `scheme://user:pass@host` -> `scheme://***@host`. Only for showing a URL in an error, also
-/// one that does not parse (`http//user:pass@host`), so everything up to the last `@` goes.
-fn redact_userinfo(url: &str) -> String {
-    let start = url.find("://").map_or(0, |i| i + 3);
-    match url[start..].rfind('@') {
-        Some(at) => format!("{}***{}", &url[..start], &url[start + at..]),
-        None => url.to_owned(),
-    }
 }
 
 /// A zero timeout would fail every request before it is sent, which reads like a dead gateway.
@@ -441,7 +431,8 @@ mod tests {
             events_endpoint("http://ops:pw@h:1").expect_err("userinfo")
         );
         assert!(error.contains("LINTAS_WRITE_KEY"), "{error}");
-        assert!(error.contains("http://***@h:1"), "{error}");
+        let masked = format!("http://{}@h:1", lintas_config::MASK);
+        assert!(error.contains(&masked), "{error}");
     }
 
     #[test]
